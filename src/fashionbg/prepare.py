@@ -1,0 +1,123 @@
+"""prepare stage: validate every image of the selected dataset once and write the manifest both variants use.
+
+Writes data/prepared/manifest.csv (path, label, split, width, height, sha256), data/prepared/classes.json,
+metrics/prepare.json (counts) and metrics/skipped.json (each skipped file with its reason).
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import logging
+from collections import Counter
+from pathlib import Path
+
+from tqdm import tqdm
+
+from . import layout
+from .datasets import SPLITS, Record, read_dataset
+from .errors import BadImageError, DataError
+from .fileio import write_json, write_text
+from .images import load_rgb
+from .params import get
+
+_logger = logging.getLogger(__name__)
+
+MANIFEST_COLUMNS = ("path", "label", "split", "width", "height", "sha256")
+SKIPPED_REPORT = layout.METRICS / "skipped.json"
+
+
+def read_manifest(path: Path = layout.MANIFEST) -> list[dict]:
+    if not path.exists():
+        raise DataError(f"{path}: manifest not found; run `dvc repro prepare` first")
+    with open(path, newline="", encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
+
+def read_classes(path: Path = layout.CLASSES) -> list[str]:
+    import json
+
+    return json.loads(path.read_text(encoding="utf-8"))["classes"]
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def validate(root: Path, records: list[Record], on_bad_image: str) -> tuple[list[dict], list[dict]]:
+    """Decode each record's image; return manifest rows and skipped entries under the `on_bad_image` policy."""
+    rows: list[dict] = []
+    skipped: list[dict] = []
+    for record in tqdm(records, desc="prepare: validating images", unit="img", leave=False):
+        try:
+            image = load_rgb(root / record.path)
+        except BadImageError as error:
+            if on_bad_image == "fail":
+                raise BadImageError(
+                    error.path, f"{error.reason}; remove or fix the file, or set data.on_bad_image: skip"
+                ) from None
+            skipped.append({"path": record.path, "reason": error.reason})
+            continue
+        rows.append(
+            {
+                "path": record.path,
+                "label": record.label,
+                "split": record.split,
+                "width": image.width,
+                "height": image.height,
+                "sha256": _sha256(root / record.path),
+            }
+        )
+    return rows, skipped
+
+
+def write_manifest(rows: list[dict], path: Path = layout.MANIFEST) -> None:
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=MANIFEST_COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    write_text(path, buffer.getvalue())
+
+
+def main(params: dict) -> None:
+    dataset = get(params, "data.dataset", str)
+    fmt = get(params, "data.format", str, "auto", choices=("auto", "fashionstyle14", "imagefolder"))
+    on_bad_image = get(params, "data.on_bad_image", str, "fail", choices=("fail", "skip"))
+    fractions = {split: get(params, f"data.split.{split}", float, minimum=0.0, maximum=1.0) for split in SPLITS}
+    seed = get(params, "data.split_seed", int, 0)
+    root = layout.raw_root(dataset)
+
+    listing = read_dataset(root, fmt, fractions, seed)
+    if listing.problems and on_bad_image == "fail":
+        first = listing.problems[0]
+        raise DataError(
+            f"{root / first.path}: {first.reason}; fix the dataset, or set data.on_bad_image: skip "
+            f"({len(listing.problems)} such problems in all)"
+        )
+    rows, skipped = validate(root, listing.records, on_bad_image)
+    skipped = [{"path": p.path, "reason": p.reason} for p in listing.problems] + skipped
+
+    used = {row["label"] for row in rows}
+    classes = [name for name in listing.classes if name in used]
+    missing_splits = [split for split in ("train", "test") if not any(row["split"] == split for row in rows)]
+    if len(classes) < 2 or missing_splits:
+        raise DataError(
+            f"{root}: after validation {len(rows)} images in {len(classes)} classes remain "
+            f"(empty splits: {', '.join(missing_splits) or 'none'}); a study needs at least 2 classes "
+            "and images in train and test"
+        )
+
+    write_manifest(rows)
+    write_json(layout.CLASSES, {"dataset": dataset, "classes": classes})
+    write_json(SKIPPED_REPORT, {"count": len(skipped), "files": skipped})
+    counts = Counter(row["split"] for row in rows)
+    write_json(
+        layout.METRICS / "prepare.json",
+        {"images": len(rows), "classes": len(classes), "skipped": len(skipped), **{s: counts[s] for s in SPLITS}},
+    )
+    _logger.info(
+        "prepare: %d images in %d classes (train %d, val %d, test %d), %d skipped%s",
+        len(rows), len(classes), counts["train"], counts["val"], counts["test"], len(skipped),
+        f" (listed in {SKIPPED_REPORT})" if skipped else "",
+    )

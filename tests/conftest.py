@@ -1,0 +1,73 @@
+"""Shared fixtures: small datasets built from real photographs that ship with scikit-image."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+from PIL import Image
+from skimage import data as skdata
+
+REPO = Path(__file__).resolve().parents[1]
+PHOTOS = ("astronaut", "chelsea", "coffee", "rocket")
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("FASHIONBG_PROGRESS", "0")
+
+
+def photo(name: str) -> Image.Image:
+    return Image.fromarray(getattr(skdata, name)())
+
+
+def write_photo_crops(root: Path, per_class: int = 6, size: tuple[int, int] = (96, 72), seed: int = 0) -> dict:
+    """Write `<photo>/<photo>_<i>.jpg` random crops of each photo; return {relpath: class}."""
+    rng = np.random.default_rng(seed)
+    written = {}
+    for name in PHOTOS:
+        image = photo(name)
+        (root / name).mkdir(parents=True, exist_ok=True)
+        for i in range(per_class):
+            scale = rng.uniform(0.6, 1.0)
+            width, height = int(image.width * scale), int(image.height * scale)
+            x = int(rng.integers(0, image.width - width + 1))
+            y = int(rng.integers(0, image.height - height + 1))
+            crop = image.crop((x, y, x + width, y + height)).resize(size)
+            relpath = f"{name}/{name}_{i}.jpg"
+            crop.save(root / relpath, quality=90)
+            written[relpath] = name
+    return written
+
+
+def write_fashionstyle14(root: Path, per_class: int = 6) -> dict:
+    written = write_photo_crops(root, per_class)
+    splits = {"train": [], "val": [], "test": []}
+    for index, (relpath, label) in enumerate(sorted(written.items())):
+        split = ("train", "train", "val", "test", "test", "train")[index % 6]
+        splits[split].append(f"{relpath},{label}")
+    for split, rows in splits.items():
+        (root / f"{split}.csv").write_text("path,label\n" + "\n".join(rows) + "\n")
+    return written
+
+
+def tiny_params(**changes) -> dict:
+    """Return the repository's params.yaml shrunk for tests, with dotted-key `changes` applied."""
+    params = yaml.safe_load((REPO / "params.yaml").read_text())
+    params["demo"].update(styles=3, images_per_style=8, width=72, height=96)
+    params["train"].update(epochs=1, batch_size=8, image_size=32)
+    for key, value in changes.items():
+        node = params
+        *parents, last = key.split(".")
+        for part in parents:
+            node = node[part]
+        node[last] = value
+    return params
+
+
+@pytest.fixture
+def workdir(tmp_path, monkeypatch):
+    """Run a test from an empty folder that stands in for the repository root."""
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
