@@ -71,3 +71,34 @@ def workdir(tmp_path, monkeypatch):
     """Run a test from an empty folder that stands in for the repository root."""
     monkeypatch.chdir(tmp_path)
     return tmp_path
+
+
+def run_command(args: list[str], cwd: Path, timeout_s: float = 900) -> str:
+    """Run a command of the pipeline (dvc, git, python) in `cwd`; fail the test with its output if it fails."""
+    import subprocess
+    import sys
+
+    env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}")
+    result = subprocess.run(args, cwd=cwd, capture_output=True, text=True, timeout=timeout_s, env=env)
+    if result.returncode != 0:
+        pytest.fail(f"{' '.join(args)} exited {result.returncode}\nstdout:\n{result.stdout}\nstderr:\n{result.stderr}")
+    return result.stdout + result.stderr
+
+
+def make_dvc_repo(root: Path, params: dict) -> Path:
+    """Create a git + DVC repository at `root` holding this project's pipeline with `params`."""
+    import shutil
+
+    root.mkdir(parents=True, exist_ok=True)
+    for name in ("dvc.yaml", ".gitignore", ".dvcignore"):
+        shutil.copy(REPO / name, root / name)
+    shutil.copytree(REPO / "src", root / "src", ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
+    (root / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    run_command(["git", "init", "-q", "-b", "main"], root)
+    run_command(["git", "config", "user.email", "test@example.com"], root)
+    run_command(["git", "config", "user.name", "Test"], root)
+    run_command(["dvc", "init", "-q"], root)
+    run_command(["dvc", "config", "core.analytics", "false"], root)
+    run_command(["git", "add", "-A"], root)
+    run_command(["git", "commit", "-q", "-m", "Start pipeline"], root)
+    return root
