@@ -7,6 +7,7 @@ reason; it opens no images. The prepare stage validates the images themselves.
 from __future__ import annotations
 
 import csv
+import posixpath
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,7 +28,7 @@ class Record:
 
 @dataclass(frozen=True)
 class Problem:
-    path: str
+    path: str  # as in Record.path, or the CSV file for a row without a path
     reason: str
 
 
@@ -36,6 +37,12 @@ class Listing:
     classes: list[str]
     records: list[Record]
     problems: list[Problem]
+    format: str  # fashionstyle14 | imagefolder
+
+
+def display_path(path: str) -> str:
+    """Return `path` printable as UTF-8: the bytes of a non-UTF-8 file name appear as \\x escapes."""
+    return path.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 
 
 def detect_format(root: Path) -> str:
@@ -60,22 +67,42 @@ def _read_classes(root: Path) -> list[str]:
     return _class_folders(root)
 
 
-def _csv_rows(csv_path: Path) -> list[tuple[int, str, str]]:
-    """Return (line number, path, label) rows; a header naming `path` and `label` may come in any order."""
-    with open(csv_path, newline="", encoding="utf-8-sig") as handle:
-        rows = [row for row in csv.reader(handle) if any(cell.strip() for cell in row)]
+def _csv_rows(csv_path: Path) -> list[tuple[int, str | None, str | None]]:
+    """Return (line number, path, label) rows, with path and label None for a row with too few columns.
+
+    A header row that names the columns `path` and `label` may list them in either order.
+    """
+    try:
+        with open(csv_path, newline="", encoding="utf-8-sig") as handle:
+            rows = [
+                (number, row)
+                for number, row in enumerate(csv.reader(handle), start=1)
+                if any(cell.strip() for cell in row)
+            ]
+    except UnicodeDecodeError as error:
+        raise DataError(f"{csv_path}: not UTF-8 text ({error}); save the file as UTF-8") from None
     if not rows:
         return []
-    header = [cell.strip().lower() for cell in rows[0]]
-    path_column, label_column, start = 0, 1, 0
+    header = [cell.strip().lower() for cell in rows[0][1]]
+    path_column, label_column = 0, 1
     if "path" in header and "label" in header:
-        path_column, label_column, start = header.index("path"), header.index("label"), 1
-    parsed = []
-    for number, row in enumerate(rows[start:], start=start + 1):
+        path_column, label_column = header.index("path"), header.index("label")
+        rows = rows[1:]
+    parsed: list[tuple[int, str | None, str | None]] = []
+    for number, row in rows:
         if len(row) <= max(path_column, label_column):
-            raise DataError(f"{csv_path}:{number}: expected columns path,label, got {row!r}")
-        parsed.append((number, row[path_column].strip(), row[label_column].strip()))
+            parsed.append((number, None, None))
+        else:
+            parsed.append((number, row[path_column].strip(), row[label_column].strip()))
     return parsed
+
+
+def _normalize_csv_path(relpath: str) -> str | None:
+    """Return `relpath` as a normalized POSIX path inside the dataset, or None if it points outside."""
+    relpath = posixpath.normpath(relpath.replace("\\", "/"))
+    if posixpath.isabs(relpath) or relpath == ".." or relpath.startswith("../") or relpath == ".":
+        return None
+    return relpath
 
 
 def read_fashionstyle14(root: Path) -> Listing:
@@ -83,25 +110,40 @@ def read_fashionstyle14(root: Path) -> Listing:
     classes = _read_classes(root)
     records: list[Record] = []
     problems: list[Problem] = []
-    seen: set[str] = set()
+    first_row: dict[str, str] = {}  # path -> where it was first listed
     for split in SPLITS:
         csv_path = root / f"{split}.csv"
-        for number, relpath, label in _csv_rows(csv_path):
+        for number, listed, label in _csv_rows(csv_path):
             where = f"{csv_path.name}:{number}"
-            relpath = relpath.replace("\\", "/")
+            if listed is None or label is None:
+                problems.append(Problem(csv_path.name, f"{where}: expected the columns path,label; the row is too short"))
+                continue
+            if not listed:
+                problems.append(Problem(csv_path.name, f"{where}: empty path"))
+                continue
+            relpath = _normalize_csv_path(listed)
             if label.isdigit() and label not in classes:
                 index = int(label)
                 label = classes[index] if index < len(classes) else label
-            if label not in classes:
-                problems.append(Problem(relpath, f"{where}: label {label!r} is not a class ({', '.join(classes)})"))
-            elif relpath in seen:
-                problems.append(Problem(relpath, f"{where}: duplicate row (the first occurrence is kept)"))
+            if relpath is None:
+                problems.append(
+                    Problem(listed, f"{where}: path must be relative to the dataset folder {root} and stay inside it")
+                )
+            elif label not in classes:
+                header_hint = " (a header row must name the columns path and label)" if number == 1 else ""
+                problems.append(
+                    Problem(relpath, f"{where}: label {label!r} is not a class ({', '.join(classes)}){header_hint}")
+                )
+            elif relpath in first_row:
+                problems.append(
+                    Problem(relpath, f"{where}: duplicate row (the first occurrence, {first_row[relpath]}, is kept)")
+                )
             elif not (root / relpath).is_file():
                 problems.append(Problem(relpath, f"{where}: file not found"))
             else:
-                seen.add(relpath)
+                first_row[relpath] = where
                 records.append(Record(relpath, label, split))
-    return Listing(classes, records, problems)
+    return Listing(classes, records, problems, "fashionstyle14")
 
 
 def stratified_split(labels: list[str], fractions: dict[str, float], seed: int) -> list[str]:
@@ -123,7 +165,11 @@ def stratified_split(labels: list[str], fractions: dict[str, float], seed: int) 
 
 
 def read_imagefolder(root: Path, fractions: dict[str, float], seed: int) -> Listing:
-    """Read `<class>/<image>` folders and split them per class with `seed`."""
+    """Read `<class>/<image>` folders and split them per class with `seed`.
+
+    prepare splits again over the images that pass validation, so that skipped files do not
+    unbalance the split.
+    """
     classes = _class_folders(root)
     paths: list[str] = []
     labels: list[str] = []
@@ -133,7 +179,12 @@ def read_imagefolder(root: Path, fractions: dict[str, float], seed: int) -> List
         for file in files:
             relpath = file.relative_to(root).as_posix()
             if not is_image_name(file):
-                problems.append(Problem(relpath, f"not an image file name (extension {file.suffix or 'none'!r})"))
+                problems.append(
+                    Problem(display_path(relpath), f"not an image file name (extension {file.suffix or 'none'!r})")
+                )
+                continue
+            if display_path(relpath) != relpath:
+                problems.append(Problem(display_path(relpath), "file name is not valid UTF-8; rename the file"))
                 continue
             paths.append(relpath)
             labels.append(label)
@@ -143,7 +194,7 @@ def read_imagefolder(root: Path, fractions: dict[str, float], seed: int) -> List
     classes = [label for label in classes if label not in empty]
     splits = stratified_split(labels, fractions, seed)
     records = [Record(path, label, split) for path, label, split in zip(paths, labels, splits)]
-    return Listing(classes, records, problems)
+    return Listing(classes, records, problems, "imagefolder")
 
 
 def read_dataset(root: Path, fmt: str, fractions: dict[str, float], seed: int) -> Listing:

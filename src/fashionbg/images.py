@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import warnings
 from pathlib import Path
 
 import numpy as np
@@ -14,24 +13,57 @@ IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff")
 MIN_SIDE = 8  # pixels; smaller images carry no garment detail and break resizing to a square
 MAX_ASPECT = 20.0  # long side / short side; beyond this a resize to a square is mostly padding
 
+# Pillow modes that contain one 16-bit sample per pixel. Pillow 13 opens 16-bit grayscale PNG files
+# as I;16, and older Pillow versions opened them as I (32-bit integers).
+SIXTEEN_BIT_MODES = ("I;16", "I;16B", "I;16L", "I;16N", "I")
+ALPHA_MODES = ("RGBA", "LA", "PA", "RGBa", "La")
+WHITE = (255, 255, 255, 255)
+
 
 def is_image_name(path: Path | str) -> bool:
     return Path(path).suffix.lower() in IMAGE_EXTENSIONS
 
 
-def _to_rgb(image: Image.Image) -> Image.Image:
-    """Convert any Pillow mode to 8-bit RGB; transparent pixels are composited on white."""
-    if image.mode in ("I;16", "I;16B", "I;16L", "I"):
-        array = np.asarray(image, dtype=np.float64)
-        top = 65535.0 if array.max() > 255 else 255.0
-        image = Image.fromarray(np.clip(array / top * 255.0 + 0.5, 0, 255).astype(np.uint8), mode="L")
-    if image.mode == "P" and "transparency" in image.info:
+def _sixteen_to_eight_bit(image: Image.Image) -> Image.Image:
+    """Scale 16-bit samples to 8 bits (65535 -> 255, 32768 -> 128) and turn a tRNS colour key into alpha."""
+    samples = np.asarray(image, dtype=np.int64)
+    gray = Image.fromarray(np.clip((samples + 128) // 257, 0, 255).astype(np.uint8), mode="L")
+    key = image.info.get("transparency")
+    if isinstance(key, int):
+        alpha = Image.fromarray(np.where(samples == key, 0, 255).astype(np.uint8), mode="L")
+        gray = Image.merge("LA", (gray, alpha))
+    return gray
+
+
+def to_rgb(image: Image.Image) -> Image.Image:
+    """Convert any Pillow mode to 8-bit RGB; transparent pixels are composited on white.
+
+    Transparency counts in every form Pillow reports it: an alpha band, a palette entry marked
+    transparent, or a PNG tRNS colour key on a grayscale or RGB image. CMYK goes through
+    Pillow's own conversion, which ignores an embedded ICC profile.
+    """
+    if image.mode in SIXTEEN_BIT_MODES:
+        image = _sixteen_to_eight_bit(image)
+    if "transparency" in image.info and image.mode in ("P", "L", "RGB"):
         image = image.convert("RGBA")
-    if image.mode in ("RGBA", "LA", "PA"):
-        image = image.convert("RGBA")
-        background = Image.new("RGBA", image.size, (255, 255, 255, 255))
-        image = Image.alpha_composite(background, image)
+    if image.mode in ALPHA_MODES:
+        image = Image.alpha_composite(Image.new("RGBA", image.size, WHITE), image.convert("RGBA"))
     return image.convert("RGB")
+
+
+def _check_pixel_count(path: Path, image: Image.Image) -> None:
+    """Raise BadImageError for an image over `Image.MAX_IMAGE_PIXELS`, read at call time.
+
+    Pillow 13 raises DecompressionBombError only above twice that limit and merely warns below it.
+    """
+    limit = Image.MAX_IMAGE_PIXELS
+    pixels = image.width * image.height
+    if limit is not None and pixels > limit:
+        raise BadImageError(
+            path,
+            f"image too large ({image.width}x{image.height} = {pixels} pixels, over Pillow's "
+            f"decompression-bomb limit of {limit})",
+        )
 
 
 def load_rgb(path: Path | str) -> Image.Image:
@@ -44,20 +76,18 @@ def load_rgb(path: Path | str) -> Image.Image:
     try:
         if path.stat().st_size == 0:
             raise BadImageError(path, "empty file (0 bytes)")
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(path) as image:
-                image.load()
-                upright = ImageOps.exif_transpose(image)
-                rgb = _to_rgb(upright)
+        with Image.open(path) as image:
+            _check_pixel_count(path, image)
+            image.load()
+            rgb = to_rgb(ImageOps.exif_transpose(image))
     except BadImageError:
         raise
     except FileNotFoundError:
         raise BadImageError(path, "file not found") from None
     except UnidentifiedImageError:
         raise BadImageError(path, "not an image file (Pillow cannot identify it)") from None
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
-        raise BadImageError(path, f"image too large (decompression bomb guard: {error})") from None
+    except Image.DecompressionBombError as error:
+        raise BadImageError(path, f"image too large ({error})") from None
     except (OSError, SyntaxError, ValueError) as error:
         raise BadImageError(path, f"cannot decode image ({error})") from None
 

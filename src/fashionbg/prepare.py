@@ -10,13 +10,15 @@ import csv
 import hashlib
 import io
 import logging
+import os
+import posixpath
 from collections import Counter
 from pathlib import Path
 
 from tqdm import tqdm
 
 from . import layout
-from .datasets import SPLITS, Record, read_dataset
+from .datasets import SPLITS, Record, read_dataset, stratified_split
 from .errors import BadImageError, DataError
 from .fileio import write_json, write_text
 from .images import load_rgb
@@ -26,6 +28,7 @@ _logger = logging.getLogger(__name__)
 
 MANIFEST_COLUMNS = ("path", "label", "split", "width", "height", "sha256")
 SKIPPED_REPORT = layout.METRICS / "skipped.json"
+LOGGED_SKIPS = 5  # skipped files named in the log; metrics/skipped.json lists them all
 
 
 def read_manifest(path: Path = layout.MANIFEST) -> list[dict]:
@@ -49,7 +52,8 @@ def validate(root: Path, records: list[Record], on_bad_image: str) -> tuple[list
     """Decode each record's image; return manifest rows and skipped entries under the `on_bad_image` policy."""
     rows: list[dict] = []
     skipped: list[dict] = []
-    for record in tqdm(records, desc="prepare: validating images", unit="img", leave=False):
+    progress = os.environ.get("FASHIONBG_PROGRESS", "1") != "0"
+    for record in tqdm(records, desc="prepare: validating images", unit="img", leave=False, disable=not progress):
         try:
             image = load_rgb(root / record.path)
         except BadImageError as error:
@@ -80,6 +84,13 @@ def write_manifest(rows: list[dict], path: Path = layout.MANIFEST) -> None:
     write_text(path, buffer.getvalue())
 
 
+def _log_skipped(skipped: list[dict]) -> None:
+    for entry in skipped[:LOGGED_SKIPS]:
+        _logger.warning("prepare: skipped %s: %s", entry["path"], entry["reason"])
+    if len(skipped) > LOGGED_SKIPS:
+        _logger.warning("prepare: skipped %d more files", len(skipped) - LOGGED_SKIPS)
+
+
 def main(params: dict) -> None:
     dataset = get(params, "data.dataset", str)
     fmt = get(params, "data.format", str, "auto", choices=("auto", "fashionstyle14", "imagefolder"))
@@ -91,26 +102,36 @@ def main(params: dict) -> None:
     listing = read_dataset(root, fmt, fractions, seed)
     if listing.problems and on_bad_image == "fail":
         first = listing.problems[0]
+        location = first.path if posixpath.isabs(first.path) else f"{root}/{first.path}"
         raise DataError(
-            f"{root / first.path}: {first.reason}; fix the dataset, or set data.on_bad_image: skip "
-            f"({len(listing.problems)} such problems in all)"
+            f"{location}: {first.reason}; fix the dataset, or set data.on_bad_image: skip "
+            f"(problems in the dataset listing: {len(listing.problems)})"
         )
     rows, skipped = validate(root, listing.records, on_bad_image)
     skipped = [{"path": p.path, "reason": p.reason} for p in listing.problems] + skipped
+    if listing.format == "imagefolder":
+        # Split only the images that passed validation, so that skipped files cannot take a class's
+        # train share. With nothing skipped, this repeats the split that read_imagefolder made.
+        for row, split in zip(rows, stratified_split([row["label"] for row in rows], fractions, seed)):
+            row["split"] = split
 
+    _log_skipped(skipped)
     used = {row["label"] for row in rows}
     classes = [name for name in listing.classes if name in used]
+    for name in listing.classes:
+        if name not in used:
+            _logger.warning("prepare: class %r has no usable image and is left out", name)
     missing_splits = [split for split in ("train", "test") if not any(row["split"] == split for row in rows)]
     if len(classes) < 2 or missing_splits:
         raise DataError(
             f"{root}: after validation {len(rows)} images in {len(classes)} classes remain "
             f"(empty splits: {', '.join(missing_splits) or 'none'}); a study needs at least 2 classes "
-            "and images in train and test"
+            f"and images in train and test{f' (skipped files: {len(skipped)})' if skipped else ''}"
         )
 
     write_manifest(rows)
     write_json(layout.CLASSES, {"dataset": dataset, "classes": classes})
-    write_json(SKIPPED_REPORT, {"count": len(skipped), "files": skipped})
+    write_json(SKIPPED_REPORT, {"dataset": dataset, "count": len(skipped), "files": skipped})
     counts = Counter(row["split"] for row in rows)
     write_json(
         layout.METRICS / "prepare.json",
