@@ -40,10 +40,8 @@ class Job:
     mask_out: Path
 
 
-def new_session(model_name: str, threads: int = 0):
-    """Create a rembg session; U²-Netp is provisioned offline first, other models download as rembg does."""
-    import onnxruntime as ort
-    from rembg import new_session as rembg_new_session
+def check_model_name(model_name: str) -> None:
+    """Raise ConfigError, with close matches, when rembg has no session called `model_name`."""
     from rembg.sessions import sessions
 
     if model_name not in sessions:
@@ -52,6 +50,14 @@ def new_session(model_name: str, threads: int = 0):
         close = get_close_matches(model_name, list(sessions), n=3)
         hint = f" (did you mean {', '.join(close)}?)" if close else ""
         raise ConfigError(f"rembg.model: unknown model {model_name!r}{hint}; known: {', '.join(sorted(sessions))}")
+
+
+def new_session(model_name: str, threads: int = 0):
+    """Create a rembg session; U²-Netp is provisioned offline first, other models download as rembg does."""
+    import onnxruntime as ort
+    from rembg import new_session as rembg_new_session
+
+    check_model_name(model_name)
     if model_name == "u2netp":
         assets.ensure_u2netp()
 
@@ -178,6 +184,7 @@ def score_masks(rows: list[dict], ground_truth_root: Path) -> dict:
 def main(params: dict) -> None:
     dataset = get(params, "data.dataset", str)
     model_name = get(params, "rembg.model", str)
+    check_model_name(model_name)
     fill = _parse_fill(get(params, "rembg.fill", list))
     workers = get(params, "rembg.workers", int, minimum=1)
     threads = get(params, "rembg.threads", int, 0, minimum=0)

@@ -99,7 +99,9 @@ def load_split(rows: list[dict], classes: list[str], config: CellConfig, split: 
     size = config.image_size
     images = torch.empty((len(chosen), 3, size, size), dtype=torch.uint8)
     labels = torch.tensor([classes.index(row["label"]) for row in chosen], dtype=torch.long)
-    for i, row in enumerate(tqdm(chosen, desc=f"loading {split} ({config.variant})", unit="img", leave=False)):
+    bar = tqdm(chosen, desc=f"loading {split} ({config.variant})", unit="img", leave=False,
+               disable=os.environ.get("FASHIONBG_PROGRESS", "1") == "0")
+    for i, row in enumerate(bar):
         path = layout.image_path(config.variant, config.dataset, row["path"])
         try:
             image = load_rgb(path)
