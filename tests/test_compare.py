@@ -67,3 +67,14 @@ def test_claims_select_their_cells():
     assert results["deep"]["verdict"] == "agree"
     assert results["augmentation"]["groups"] == ["vgg11/random/crop_flip"]
     assert results["pretrained"]["verdict"] == "not tested"
+
+
+def test_segmentation_claim_needs_trained_models():
+    from fashionbg.compare import segmentation_claim
+
+    untrained = {"instance bbox AP": {"original": 0.001, "rembg": 0.0}}
+    assert segmentation_claim(untrained, min_score=0.05)["verdict"] == "inconclusive"
+    trained = {"instance bbox AP": {"original": 0.40, "rembg": 0.38}, "semantic mIoU": {"original": 0.5, "rembg": 0.5}}
+    assert segmentation_claim(trained, min_score=0.05)["verdict"] == "agree"
+    gain = {"semantic mIoU": {"original": 0.40, "rembg": 0.45}}
+    assert segmentation_claim(gain, min_score=0.05)["verdict"] == "inconclusive"

@@ -171,22 +171,29 @@ def read_segmentation() -> dict[str, dict[str, float]]:
     return found
 
 
-def segmentation_claim(segmentation: dict) -> dict:
+def segmentation_claim(segmentation: dict, min_score: float) -> dict:
+    """Check the segmentation claim; scores below `min_score` on both variants mean the models did not learn."""
     statement = "It does not help instance or semantic segmentation (Mask R-CNN AP, semantic mIoU)."
     if not segmentation:
         return {"claim": "segmentation", "statement": statement, "verdict": "not tested"}
     differences = {label: v["rembg"] - v["original"] for label, v in segmentation.items()}
+    untrained = sorted(label for label, v in segmentation.items() if max(v.values()) < min_score)
     # One run per variant gives no spread to test against, so any gain leaves the claim open.
-    outcome = "agree" if all(d <= 0 for d in differences.values()) else "inconclusive"
+    if untrained:
+        outcome = "inconclusive"
+    else:
+        outcome = "agree" if all(d <= 0 for d in differences.values()) else "inconclusive"
     return {"claim": "segmentation", "statement": statement, "verdict": outcome,
-            "differences": differences, "metrics": segmentation}
+            "differences": differences, "metrics": segmentation, "below_min_score": untrained}
 
 
 def _points(value: float) -> str:
     return f"{100 * value:+.1f}"
 
 
-def render_report(groups: dict, claims: list[dict], segmentation: dict, alpha: float, params: dict) -> str:
+def render_report(
+    groups: dict, claims: list[dict], segmentation: dict, alpha: float, min_score: float, params: dict
+) -> str:
     lines = [
         "# Background removal study: original vs rembg",
         "",
@@ -202,8 +209,10 @@ def render_report(groups: dict, claims: list[dict], segmentation: dict, alpha: f
             continue
         if claim["claim"] == "segmentation":
             detail = ", ".join(f"{label} {d:+.4f}" for label, d in claim["differences"].items())
+            weak = claim["below_min_score"]
+            reason = f"; {', '.join(weak)} below {min_score} on both variants, so those models did not learn" if weak else ""
             lines.append(f"- **{claim['statement']}** {claim['verdict'].capitalize()}: rembg − original {detail} "
-                         "(one run per variant).")
+                         f"(one run per variant{reason}).")
             continue
         lines.append(
             f"- **{claim['statement']}** {claim['verdict'].capitalize()}: difference "
@@ -234,10 +243,11 @@ def main(params: dict) -> None:
     from .compare_plots import plot_curves, plot_differences, plot_samples
 
     alpha = get(params, "compare.alpha", float, 0.05, minimum=0.0, maximum=1.0)
+    min_score = get(params, "compare.min_segment_score", float, 0.05, minimum=0.0, maximum=1.0)
     cells = grid_cells(params)
     groups = compare_groups(cells)
     segmentation = read_segmentation()
-    claims = check_claims(groups, alpha) + [segmentation_claim(segmentation)]
+    claims = check_claims(groups, alpha) + [segmentation_claim(segmentation, min_score)]
 
     write_json(
         layout.METRICS / "compare.json",
@@ -246,7 +256,7 @@ def main(params: dict) -> None:
             "comparisons": {"/".join(g): {k: v for k, v in s.items() if k != "per_seed"} for g, s in groups.items()},
         },
     )
-    write_text(REPORT, render_report(groups, claims, segmentation, alpha, params))
+    write_text(REPORT, render_report(groups, claims, segmentation, alpha, min_score, params))
     _write_difference_table(groups)
     plot_differences(groups, COMPARE_DIR / "difference.png")
     plot_curves(cells, COMPARE_DIR / "curves.png")

@@ -129,7 +129,7 @@ SPLIT_NAMES = ("train", "val", "test")
 
 # Probability that one group of choices (silhouettes, palette, patterns, shoes, accessories, hair)
 # comes from another randomly chosen style, so that classes overlap.
-STYLE_MIX = 0.25
+STYLE_MIX = 0.12
 
 SUPERSAMPLE = 3  # figures are drawn at this multiple of the output size, then box-filtered
 MIN_INSTANCE_AREA = 16  # pixels, because smaller visible garment parts get no annotation
