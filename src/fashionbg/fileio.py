@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import threading
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator
+from typing import TYPE_CHECKING, Any, Iterator
+
+if TYPE_CHECKING:
+    from dvclive import Live
 
 
 @contextmanager
@@ -38,3 +42,29 @@ def write_text(path: Path | str, text: str) -> None:
 
 def write_json(path: Path | str, data: Any) -> None:
     write_text(path, json.dumps(data, indent=2, sort_keys=False) + "\n")
+
+
+@contextmanager
+def staged_live(directory: Path | str) -> Iterator["Live"]:
+    """Yield a dvclive Live that writes into a hidden folder beside `directory`, moved onto it on success.
+
+    dvclive writes its files in place, so the staging folder keeps a failed run from leaving a partial
+    metrics folder under the final name. The swap is two renames: the old folder is moved away first.
+    """
+    from dvclive import Live
+
+    directory = Path(directory)
+    directory.parent.mkdir(parents=True, exist_ok=True)
+    staging = directory.with_name(f".{directory.name}.{os.getpid()}.partial")
+    shutil.rmtree(staging, ignore_errors=True)
+    try:
+        with Live(dir=str(staging), save_dvc_exp=False, dvcyaml=None, report=None) as live:
+            yield live
+        previous = directory.with_name(f".{directory.name}.{os.getpid()}.previous")
+        shutil.rmtree(previous, ignore_errors=True)
+        if directory.exists():
+            os.replace(directory, previous)
+        os.replace(staging, directory)
+        shutil.rmtree(previous, ignore_errors=True)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)

@@ -9,12 +9,10 @@ from __future__ import annotations
 import logging
 import os
 import random
-import shutil
 import time
-from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path, PurePosixPath
-from typing import Any, Iterator
+from typing import Any
 
 import numpy as np
 import torch
@@ -31,7 +29,7 @@ from tqdm import tqdm
 
 from . import coco, layout
 from .errors import ConfigError, DataError, UserError
-from .fileio import atomic_path
+from .fileio import atomic_path, staged_live
 from .images import load_rgb
 from .params import get
 
@@ -178,30 +176,6 @@ def progress_disabled() -> bool:
 
 def cpu_state_dict(model: nn.Module) -> dict[str, torch.Tensor]:
     return {name: tensor.detach().cpu() for name, tensor in model.state_dict().items()}
-
-
-@contextmanager
-def staged_live(directory: Path) -> Iterator[Live]:
-    """Yield a dvclive Live that writes into a hidden folder beside `directory`, moved onto it on success.
-
-    dvclive writes its files in place, so the staging folder keeps a failed run from leaving a partial
-    metrics folder under the final name. The swap is two renames: the old folder is moved away first.
-    """
-    directory = Path(directory)
-    directory.parent.mkdir(parents=True, exist_ok=True)
-    staging = directory.with_name(f".{directory.name}.{os.getpid()}.partial")
-    shutil.rmtree(staging, ignore_errors=True)
-    try:
-        with Live(dir=str(staging), save_dvc_exp=False, dvcyaml=None, report=None) as live:
-            yield live
-        previous = directory.with_name(f".{directory.name}.{os.getpid()}.previous")
-        shutil.rmtree(previous, ignore_errors=True)
-        if directory.exists():
-            os.replace(directory, previous)
-        os.replace(staging, directory)
-        shutil.rmtree(previous, ignore_errors=True)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
 
 
 def save_checkpoint(path: Path, checkpoint: dict) -> None:

@@ -25,6 +25,7 @@ from tqdm import tqdm
 
 from . import coco, layout
 from .errors import ConfigError, DataError
+from .fileio import staged_live
 from .params import get
 from .segment_instance import (
     SegmentData,
@@ -41,7 +42,6 @@ from .segment_instance import (
     read_rgb,
     save_checkpoint,
     select_device,
-    staged_live,
 )
 
 _logger = logging.getLogger(__name__)
