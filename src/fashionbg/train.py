@@ -24,7 +24,7 @@ from tqdm import tqdm
 from . import layout
 from .augment import Augmentation, create_augmentation
 from .errors import BadImageError, ConfigError
-from .fileio import atomic_path
+from .fileio import atomic_path, staged_live
 from .images import load_rgb
 from .models import check_model_name, create_model, normalization
 from .params import get
@@ -159,8 +159,6 @@ def set_threads() -> None:
 
 def run(config: CellConfig, live_dir: Path, checkpoint: Path, progress: bool = True) -> dict:
     """Train and test one cell; log with dvclive to `live_dir`; return the final metrics."""
-    from dvclive import Live
-
     set_threads()
     seed_everything(config.seed)
     rows = read_manifest()
@@ -181,7 +179,7 @@ def run(config: CellConfig, live_dir: Path, checkpoint: Path, progress: bool = T
     )
     generator = torch.Generator().manual_seed(config.seed)
 
-    with Live(dir=str(live_dir), dvcyaml=None, save_dvc_exp=False, report=None) as live:
+    with staged_live(live_dir) as live:
         started = time.perf_counter()
         seen = 0
         for epoch in range(config.epochs):
