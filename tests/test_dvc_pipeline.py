@@ -44,7 +44,45 @@ def test_exp_run_with_model_override(repo):
 
 def test_metrics_diff_original_vs_rembg(repo):
     run_command(["dvc", "exp", "run", "-S", "data.variant=rembg"], repo)
-    diff = run_command(["dvc", "metrics", "diff", "--json"], repo)
+    diff = run_command(["dvc", "metrics", "diff", "--all", "--json"], repo)
     changes = json.loads(diff)["metrics/train/metrics.json"]
     assert "test.top1" in changes
     assert set(changes["test.top1"]) >= {"old", "new"}
+
+
+def test_repro_ran_grid_segmentation_and_compare(repo):
+    compare = json.loads((repo / "metrics/compare.json").read_text())
+    assert "resnet18/random/none" in compare["comparisons"]
+    assert set(compare["claims"]) >= {"shallow_scratch", "deep", "segmentation"}
+    assert "## Claims of the study" in (repo / "metrics/report.md").read_text()
+    for task in ("instance", "semantic"):
+        for variant in ("original", "rembg"):
+            assert (repo / f"metrics/segment/{task}/{variant}/metrics.json").exists()
+
+
+def test_metrics_show_lists_every_cell(repo):
+    shown = json.loads(run_command(["dvc", "metrics", "show", "--json"], repo))
+    files = set(next(iter(shown.values()))["data"])
+    assert "metrics/grid/original-resnet18-random-none-s0/metrics.json" in files
+    assert "metrics/grid/rembg-resnet18-random-none-s0/metrics.json" in files
+    assert "metrics/compare.json" in files
+    assert "metrics/segment/instance/rembg/metrics.json" in files
+
+
+def test_plots_show_writes_html(repo, tmp_path):
+    run_command(["dvc", "plots", "show", "-o", str(tmp_path / "plots")], repo)
+    html = (tmp_path / "plots/index.html").read_text()
+    assert "difference.png" in html
+    assert "samples.png" in html
+    assert "confusion_matrix" in html
+
+
+def test_editing_grid_model_reruns_only_its_cells(repo):
+    import yaml
+
+    params = yaml.safe_load((repo / "params.yaml").read_text())
+    params["grid"]["scratch"]["models"] = ["vgg11"]
+    (repo / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    output = run_command(["dvc", "repro"], repo)
+    ran = {line.split("'")[1] for line in output.splitlines() if line.startswith("Running stage")}
+    assert ran == {"grid-scratch@original-vgg11-none-0", "grid-scratch@rembg-vgg11-none-0", "compare"}
