@@ -538,7 +538,8 @@ def _imagefolder_repo(root: Path) -> dict:
     rejected = {write_kind(dataset, REJECTED, kind): REJECTED[kind][3] for kind in REJECTED}
     (dataset / "empty-style").mkdir()
     rejected["empty-style/"] = r"empty class folder \(the class is left out\)$"
-    return {"root": root, "kept": good | converted, "rejected": rejected, "command": ["dvc", "repro"]}
+    # The segmentation stages need annotations, which this dataset lacks, so the run stops at train.
+    return {"root": root, "kept": good | converted, "rejected": rejected, "command": ["dvc", "repro", "train"]}
 
 
 def _fashionstyle14_repo(root: Path) -> dict:
@@ -555,7 +556,7 @@ def _fashionstyle14_repo(root: Path) -> dict:
         relpath = write_kind(dataset, CONVERTED, kind)
         _append_row(dataset / "train.csv", relpath, CONVERTED[kind][0])
         good.add(relpath)
-    # prepare, rembg and train are the stages that read images. The whole pipeline runs on the other layout.
+    # prepare, rembg and train are the stages that read images.
     return {"root": root, "kept": good, "rejected": rejected, "command": ["dvc", "repro", "train"]}
 
 

@@ -21,6 +21,7 @@ DATASET = "tiny"
 WIDTH, HEIGHT = 48, 64
 
 BASE_PARAMS = {
+    "data": {"dataset": DATASET},
     "segment": {
         "dataset": DATASET,
         "train_annotations": "annotations/instances_train.json",
@@ -378,3 +379,10 @@ def test_semantic_settings_are_checked():
 def test_metric_key_flattens_class_names():
     assert segment_semantic.metric_key("shirt, blouse") == "shirt_blouse"
     assert segment_semantic.metric_key("headband, head covering, hair accessory") == "headband_head_covering_hair_accessory"
+
+
+def test_rembg_variant_needs_same_dataset(scene):
+    params = make_params()
+    params["data"]["dataset"] = "demo"
+    with pytest.raises(ConfigError, match="set both to the same folder"):
+        segment_instance.main(params, "rembg")

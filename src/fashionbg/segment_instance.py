@@ -77,9 +77,17 @@ def read_data_settings(params: dict) -> SegmentData:
     )
 
 
-def check_variant(variant: str) -> None:
+def check_variant(variant: str, params: dict) -> None:
+    """Reject an unknown variant, and a rembg run whose images the rembg stage never produced."""
     if variant not in layout.VARIANTS:
         raise ConfigError(f"--variant: invalid value {variant!r}; use one of {', '.join(layout.VARIANTS)}")
+    segment_dataset = get(params, "segment.dataset", str)
+    data_dataset = get(params, "data.dataset", str)
+    if variant == "rembg" and segment_dataset != data_dataset:
+        raise ConfigError(
+            f"segment.dataset is {segment_dataset!r} but data.dataset is {data_dataset!r}: the rembg stage removes "
+            "the backgrounds of data.dataset only; set both to the same folder"
+        )
 
 
 def image_relpath(images_dir: str, file_name: str) -> str:
@@ -285,7 +293,7 @@ def read_instance_settings(params: dict) -> InstanceSettings:
 
 def main(params: dict, variant: str) -> None:
     """Train Mask R-CNN on the train split of `variant`, score it on the eval split, and save the model."""
-    check_variant(variant)
+    check_variant(variant, params)
     data = read_data_settings(params)
     settings = read_instance_settings(params)
     configure_torch(data.seed, data.num_threads)

@@ -112,7 +112,7 @@ def read_semantic_settings(params: dict) -> SemanticSettings:
 
 def main(params: dict, variant: str) -> None:
     """Train the semantic segmentation network on the train split of `variant` and score it on the eval split."""
-    check_variant(variant)
+    check_variant(variant, params)
     data = read_data_settings(params)
     settings = read_semantic_settings(params)
     configure_torch(data.seed, data.num_threads)
