@@ -56,7 +56,8 @@ def staged_live(directory: Path | str) -> Iterator["Live"]:
     directory = Path(directory)
     directory.parent.mkdir(parents=True, exist_ok=True)
     staging = directory.with_name(f".{directory.name}.{os.getpid()}.partial")
-    shutil.rmtree(staging, ignore_errors=True)
+    for stale in directory.parent.glob(f".{directory.name}.*.partial"):  # left by a killed run
+        shutil.rmtree(stale, ignore_errors=True)
     try:
         with Live(dir=str(staging), save_dvc_exp=False, dvcyaml=None, report=None) as live:
             yield live
