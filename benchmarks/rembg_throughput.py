@@ -1,0 +1,173 @@
+"""rembg stage throughput against bare onnxruntime and against `rembg p`, measured side by side.
+
+Usage: python benchmarks/rembg_throughput.py [--images 24] [--rounds 3] [--rembg-cli PATH]
+Each round runs every contender once, in turn, so load from other processes hits all of them alike.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import yaml
+from PIL import Image
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import Timer, print_machine, write_photos  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[1]
+MEAN, STD, SIZE = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225), (320, 320)
+
+
+def _params(threads: int, workers: int) -> dict:
+    params = yaml.safe_load((REPO / "params.yaml").read_text())
+    params["data"].update(dataset="bench", format="imagefolder")
+    params["rembg"].update(model="u2netp", threads=threads, workers=workers)
+    return params
+
+
+def _default_rembg_cli() -> str | None:
+    candidate = Path(sys.executable).with_name("rembg")
+    return str(candidate) if candidate.exists() else shutil.which("rembg")
+
+
+def _cli_works(cli: str) -> bool:
+    result = subprocess.run([cli, "p", "--help"], capture_output=True, text=True)
+    return result.returncode == 0
+
+
+def _clear_stage_outputs(root: Path) -> None:
+    shutil.rmtree(root / "data/rembg", ignore_errors=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--images", type=int, default=24, help="512x512 photographs to process (default 24)")
+    parser.add_argument("--rounds", type=int, default=3, help="alternating rounds (default 3)")
+    parser.add_argument("--threads", type=int, default=0, help="rembg.threads for the stage (default 0: auto)")
+    parser.add_argument("--workers", type=int, default=2, help="rembg.workers for the stage (default 2)")
+    parser.add_argument("--rembg-cli", default=_default_rembg_cli(),
+                        help="the `rembg` command, installed with rembg's `cli` extra (default: beside python)")
+    parser.add_argument("--skip-commands", action="store_true", help="only the in-process comparison")
+    args = parser.parse_args()
+
+    os.environ.setdefault("FASHIONBG_PROGRESS", "0")
+    from fashionbg import prepare, remove_background
+    from fashionbg.images import load_rgb
+    from rembg import new_session as rembg_new_session
+
+    print_machine("before")
+    work = Path(tempfile.mkdtemp(prefix="rembg-bench-"))
+    flat = write_photos(work / "flat", args.images)
+    # The stage reads an imagefolder dataset: one class folder per photograph.
+    for path in flat:
+        target = work / "repo/data/raw/bench" / path.stem.rsplit("_", 1)[0] / path.name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(path, target)
+    root = work / "repo"
+    params = _params(args.threads, args.workers)
+    (root / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    os.chdir(root)
+    prepare.main(params)
+    rows = prepare.read_manifest()
+    jobs = [
+        remove_background.Job(Path("data/raw/bench") / row["path"], remove_background.layout.rembg_image_path(row["path"]),
+                              remove_background.layout.rembg_mask_path(row["path"]))
+        for row in rows
+    ]
+    fill = tuple(params["rembg"]["fill"])
+
+    stage_session = remove_background.new_session("u2netp", args.threads)
+    stage_threads = stage_session.inner_session.get_session_options().intra_op_num_threads
+    bare_sessions = {"onnxruntime defaults (as `rembg p`)": rembg_new_session("u2netp")}
+    for threads in range(1, remove_background.usable_cores() + 1):
+        bare_sessions[f"{threads} threads, no spinning"] = remove_background.new_session("u2netp", threads)
+    images = [load_rgb(job.source) for job in jobs]
+    feeds = [stage_session.normalize(image, MEAN, STD, SIZE) for image in images]
+    for session in (stage_session, *bare_sessions.values()):
+        session.inner_session.run(None, feeds[0])  # warm-up
+
+    def bare(session) -> None:
+        for feed in feeds:
+            session.inner_session.run(None, feed)
+
+    def stage() -> None:
+        _clear_stage_outputs(root)
+        remove_background.run_jobs(jobs, stage_session, fill, args.workers, progress=False)
+
+    timer = Timer()
+    n = len(jobs)
+    print(f"in-process: {n} images, {args.rounds} rounds; stage: {stage_threads} onnxruntime threads "
+          f"({'auto' if args.threads == 0 else 'set'}), {args.workers} workers", flush=True)
+    for round_index in range(args.rounds):
+        timer.time("stage run_jobs", n, stage)
+        for name, session in bare_sessions.items():
+            timer.time(f"bare onnxruntime, {name}", n, bare, session)
+        print(f"  round {round_index + 1}: " + ", ".join(
+            f"{name} {n / timer.seconds[name][-1]:.3f}/s" for name in timer.seconds), flush=True)
+
+    for name in timer.seconds:
+        print(f"{name}: {timer.rate(name):.3f} images/s")
+    stage_rate = timer.rate("stage run_jobs")
+    best_bare = max(timer.rate(name) for name in timer.seconds if name.startswith("bare"))
+    same_threads = timer.rate(f"bare onnxruntime, {stage_threads} threads, no spinning")
+    print(f"RATIO stage / fastest bare onnxruntime: {stage_rate / best_bare:.3f} (target >= 0.95)")
+    print(f"RATIO stage / bare onnxruntime with the stage's thread count: {stage_rate / same_threads:.3f}")
+
+    # Masks equal rembg's own: compare the stage's masks with rembg.remove(only_mask=True).
+    from rembg import remove
+
+    same = sum(
+        np.array_equal(np.asarray(Image.open(job.mask_out)), np.asarray(remove(image, session=stage_session, only_mask=True)))
+        for job, image in zip(jobs, images)
+    )
+    print(f"masks equal to rembg.remove(only_mask=True): {same}/{n}")
+
+    if args.skip_commands:
+        return
+    if not args.rembg_cli or not _cli_works(args.rembg_cli):
+        print(f"rembg command line not runnable ({args.rembg_cli}); install it with "
+              "`pip install 'rembg[cli]==2.0.86'` (in a separate virtual environment) and pass --rembg-cli")
+        return
+    commands = {
+        "python -m fashionbg rembg": [sys.executable, "-m", "fashionbg", "rembg"],
+        "rembg p -m u2netp": [args.rembg_cli, "p", "-m", "u2netp", str(work / "flat"), str(work / "cli-out")],
+    }
+    env = dict(os.environ, FASHIONBG_PROGRESS="0")
+    command_timer = Timer()
+    print(f"commands: {n} images, {args.rounds} rounds (wall time, start-up included)", flush=True)
+    for round_index in range(args.rounds):
+        for name, command in commands.items():
+            if name.startswith("rembg p"):
+                shutil.rmtree(work / "cli-out", ignore_errors=True)
+                (work / "cli-out").mkdir()
+            else:
+                _clear_stage_outputs(root)
+            started = time.perf_counter()
+            subprocess.run(command, cwd=root, env=env, check=True, capture_output=True)
+            command_timer.add(name, time.perf_counter() - started, n)
+        print(f"  round {round_index + 1}: " + ", ".join(
+            f"{name} {n / command_timer.seconds[name][-1]:.3f}/s" for name in commands), flush=True)
+    for name in commands:
+        print(f"{name}: {command_timer.rate(name):.3f} images/s")
+    ratio = command_timer.rate("python -m fashionbg rembg") / command_timer.rate("rembg p -m u2netp")
+    print(f"RATIO stage command / rembg p: {ratio:.3f} (target >= 1.15)")
+    cli_alpha_same = sum(
+        np.array_equal(np.asarray(Image.open(job.mask_out)),
+                       np.asarray(Image.open(work / "cli-out" / f"{job.source.stem}.png"))[:, :, 3])
+        for job in jobs
+    )
+    print(f"stage masks equal to the alpha of `rembg p` outputs: {cli_alpha_same}/{n}")
+    print_machine("after")
+    shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
