@@ -17,6 +17,7 @@ STAGES = {
     "demo": ("fashionbg.demo", "generate the demo dataset under data/raw/demo"),
     "prepare": ("fashionbg.prepare", "validate the selected dataset and write data/prepared/manifest.csv"),
     "rembg": ("fashionbg.remove_background", "remove backgrounds with rembg into data/rembg/"),
+    "cache": ("fashionbg.image_cache", "decode and resize the training images once into data/cache/"),
     "train": ("fashionbg.train", "train and test one cell from the top-level params"),
     "grid": ("fashionbg.grid", "train and test one cell of the experiment grid"),
     "compare": ("fashionbg.compare", "compare original and rembg over the grid: metrics/compare.json, report, plots"),
