@@ -73,7 +73,7 @@ def tiny_params(**changes) -> dict:
 
 @pytest.fixture
 def workdir(tmp_path, monkeypatch):
-    """Run a test from an empty folder that stands in for the repository root."""
+    """Run a test from an empty folder used as the repository root."""
     monkeypatch.chdir(tmp_path)
     return tmp_path
 

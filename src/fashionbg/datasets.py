@@ -159,7 +159,12 @@ def stratified_split(labels: list[str], fractions: dict[str, float], seed: int) 
         if n - n_test - n_val < 1:
             n_test, n_val = max(0, min(n_test, n - 1)), 0
         for rank, position in enumerate(order):
-            split = "test" if rank < n_test else "val" if rank < n_test + n_val else "train"
+            if rank < n_test:
+                split = "test"
+            elif rank < n_test + n_val:
+                split = "val"
+            else:
+                split = "train"
             splits[members[position]] = split
     return splits
 

@@ -4,7 +4,7 @@
 class UserError(Exception):
     """A problem the user can fix: bad params, missing files or weights, bad data.
 
-    The message names the value or file and says what to do next.
+    The message names the value or file and the fix.
     """
 
 
