@@ -59,6 +59,7 @@ def tiny_params(**changes) -> dict:
     params["train"].update(epochs=1, batch_size=8, image_size=32)
     params["grid"]["train"].update(epochs=1, batch_size=8, image_size=32)
     params["grid"]["scratch"].update(variants=["original", "rembg"], models=["resnet18"], augments=["none"], seeds=[0])
+    params["grid"]["augmented"].update(models=[])
     params["grid"]["pretrained"].update(models=[])
     params["segment"]["instance"].update(max_train_images=4, max_eval_images=4, epochs=1, min_size=64, max_size=96)
     params["segment"]["semantic"].update(max_train_images=8, max_eval_images=8, epochs=1, height=64, width=64)

@@ -182,7 +182,12 @@ def test_cache_stage_keeps_only_needed_files(photos_dataset):
     stale.parent.mkdir(parents=True, exist_ok=True)
     stale.write_bytes(b"old")
     params = tiny_params(
-        **{"data.dataset": "photos", "grid.scratch.variants": ["original"], "grid.pretrained.variants": ["original"]}
+        **{
+            "data.dataset": "photos",
+            "grid.scratch.variants": ["original"],
+            "grid.augmented.variants": ["original"],
+            "grid.pretrained.variants": ["original"],
+        }
     )
     image_cache.main(params)
     assert sorted(p.name for p in image_cache.CACHE.glob("*.pt")) == ["photos-original-32.pt"]

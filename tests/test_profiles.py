@@ -41,3 +41,14 @@ def test_paper_grid_expands_in_dvc(tmp_path):
     )
     assert "grid-scratch@rembg-swin_tiny_patch4_window7_224-cutmix-2" in grid
     assert "compare" in stages
+
+
+def test_default_grid_expands_into_named_cells(tmp_path):
+    repo = make_dvc_repo(tmp_path / "demo", DEMO)
+    stages = run_command(["dvc", "stage", "list", "--name-only"], repo).split()
+    grid = sorted(name for name in stages if name.startswith("grid-"))
+    assert len(grid) == len(grid_cells(DEMO))
+    blocks = {name.split("@")[0] for name in grid}
+    assert blocks == {"grid-scratch", "grid-augmented", "grid-pretrained"}
+    assert "grid-augmented@rembg-vgg11-crop_flip-2" in grid
+    assert "grid-pretrained@original-tf_efficientnet_lite0-none-0" in grid

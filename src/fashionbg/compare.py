@@ -67,8 +67,8 @@ CLAIMS = (
 def grid_cells(params: dict) -> list[Cell]:
     """List the cells of every grid block in params (the same cross products dvc.yaml expands)."""
     cells = []
-    for block, init in (("scratch", "random"), ("pretrained", "imagenet")):
-        lists = [get(params, f"grid.{block}.{axis}", list) for axis in ("variants", "models", "augments", "seeds")]
+    for block, init in layout.GRID_BLOCKS.items():
+        lists = [get(params, f"grid.{block}.{axis}", list, []) for axis in ("variants", "models", "augments", "seeds")]
         for variant, model, augment, seed in product(*lists):
             cells.append(Cell(variant, model, init, augment, int(seed)))
     return cells

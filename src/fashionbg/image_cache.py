@@ -122,7 +122,7 @@ def needed(params: dict) -> list[tuple[str, int]]:
     grid_size = get(params, "grid.train.image_size", int)
     # Both blocks' variants are cached even when a block lists no models, so that editing a model list
     # never reruns this stage.
-    for block in ("scratch", "pretrained"):
+    for block in layout.GRID_BLOCKS:
         pairs.update((variant, grid_size) for variant in get(params, f"grid.{block}.variants", list, []))
     return sorted(pairs)
 

@@ -17,6 +17,9 @@ METRICS = Path("metrics")
 MODELS = Path("models")
 
 VARIANTS = ("original", "rembg")
+# The blocks under params.yaml `grid` and the init each one trains with. dvc.yaml has one matrix stage
+# per block (grid-scratch, grid-augmented, grid-pretrained), so every cell of each cross product can run.
+GRID_BLOCKS = {"scratch": "random", "augmented": "random", "pretrained": "imagenet"}
 
 
 def raw_root(dataset: str) -> Path:
