@@ -2,7 +2,9 @@ import math
 
 import pytest
 
-from fashionbg.compare import CLAIMS, check_claims, paired_test, verdict
+from conftest import tiny_params
+
+from fashionbg.compare import CLAIMS, check_claims, paired_test, setup_lines, verdict
 from fashionbg.errors import ConfigError
 from fashionbg.grid import Cell, parse_cell_name
 
@@ -78,3 +80,27 @@ def test_segmentation_claim_needs_trained_models():
     assert segmentation_claim(trained, min_score=0.05)["verdict"] == "agree"
     gain = {"semantic mIoU": {"original": 0.40, "rembg": 0.45}}
     assert segmentation_claim(gain, min_score=0.05)["verdict"] == "inconclusive"
+
+
+def test_setup_names_study_differences():
+    lines = "\n".join(setup_lines(tiny_params()))
+    assert "32 × 32 pixels (the study: 224)" in lines
+    assert "4096-wide classifier" in lines
+    assert "rembg `u2netp` (the study: `u2net`)" in lines
+    assert "`grid.scratch` (random init): resnet18; augmentation: none." in lines
+    assert "grid.pretrained" not in lines  # a block without models gets no line
+
+
+def test_setup_at_study_settings():
+    params = tiny_params(**{
+        "data.dataset": "fashionstyle14",
+        "grid.train.image_size": 224,
+        "grid.train.light_vgg_head": False,
+        "rembg.model": "u2net",
+        "segment.instance.backbone": "resnext101_32x8d",
+        "segment.instance.backbone_weights": "models/weights/resnext101_32x8d.pth",
+    })
+    lines = "\n".join(setup_lines(params))
+    assert "the study" not in lines
+    assert "4096-wide" not in lines
+    assert "`data/raw/fashionstyle14`" in lines

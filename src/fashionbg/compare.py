@@ -187,6 +187,50 @@ def segmentation_claim(segmentation: dict, min_score: float) -> dict:
             "differences": differences, "metrics": segmentation, "below_min_score": untrained}
 
 
+# Settings of the study that the pipeline's params can change.
+STUDY_IMAGE_SIZE = 224
+STUDY_REMBG_MODEL = "u2net"
+STUDY_INSTANCE_BACKBONE = "resnext101_32x8d"
+
+
+def setup_lines(params: dict) -> list[str]:
+    """Describe the run's set-up as bullets, naming each place where it differs from the study's."""
+    dataset = get(params, "data.dataset", str)
+    if dataset == "demo":
+        data = (f"Data: the generated demo ({get(params, 'demo.styles', int)} styles × "
+                f"{get(params, 'demo.images_per_style', int)} images, background_bias "
+                f"{get(params, 'demo.background_bias', float)}), not FashionStyle14.")
+    else:
+        data = f"Data: `data/raw/{dataset}`."
+
+    size = get(params, "grid.train.image_size", int)
+    lines = [
+        f"- {data}",
+        f"- Inputs: {size} × {size} pixels" + (f" (the study: {STUDY_IMAGE_SIZE})." if size != STUDY_IMAGE_SIZE else "."),
+        f"- Training: {get(params, 'grid.train.epochs', int)} epochs of {get(params, 'grid.train.optimizer', str)}, "
+        f"batch {get(params, 'grid.train.batch_size', int)}, learning rate {get(params, 'grid.train.lr', float)}, "
+        "one-cycle schedule.",
+    ]
+    if get(params, "grid.train.light_vgg_head", bool, False):
+        lines.append("- VGG: the convolutional layers are the study's, but global average pooling and one linear "
+                     "layer replace the 4096-wide classifier (`grid.train.light_vgg_head`).")
+    for block, init in layout.GRID_BLOCKS.items():
+        models = get(params, f"grid.{block}.models", list, [])
+        if models:
+            augments = ", ".join(get(params, f"grid.{block}.augments", list, []))
+            lines.append(f"- `grid.{block}` ({init} init): {', '.join(models)}; augmentation: {augments}.")
+
+    rembg_model = get(params, "rembg.model", str)
+    lines.append(f"- Background removal: rembg `{rembg_model}`"
+                 + (f" (the study: `{STUDY_REMBG_MODEL}`)." if rembg_model != STUDY_REMBG_MODEL else "."))
+    backbone = get(params, "segment.instance.backbone", str)
+    weights = params.get("segment", {}).get("instance", {}).get("backbone_weights")
+    lines.append(f"- Mask R-CNN: {backbone} backbone, " + ("ImageNet-initialised" if weights else "from scratch")
+                 + (f" (the study: {STUDY_INSTANCE_BACKBONE}, ImageNet-initialised)."
+                    if backbone != STUDY_INSTANCE_BACKBONE or not weights else "."))
+    return lines
+
+
 def _points(value: float) -> str:
     return f"{100 * value:+.1f}"
 
@@ -199,6 +243,10 @@ def render_report(
         "",
         f"Dataset `{get(params, 'data.dataset', str)}`, test top-1 accuracy in percent, mean ± std over seeds; "
         f"difference = rembg − original in points; p from a two-sided paired t-test over seeds (α = {alpha}).",
+        "",
+        "## Set-up",
+        "",
+        *setup_lines(params),
         "",
         "## Claims of the study",
         "",
