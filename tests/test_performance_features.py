@@ -44,7 +44,8 @@ def _jobs(paths, root):
 
 def test_run_jobs_masks_equal_rembg_remove(session, photos_512, tmp_path):
     jobs = _jobs(photos_512, tmp_path / "out")
-    remove_background.run_jobs(jobs, session, (255, 255, 255), workers=2, progress=False)
+    sessions = [session, remove_background.new_session("u2netp", 1)]  # two images at a time
+    remove_background.run_jobs(jobs, sessions, (255, 255, 255), workers=2, progress=False)
     for job in jobs:
         reference = remove(Image.open(job.source), session=session, only_mask=True)
         assert np.array_equal(np.asarray(Image.open(job.mask_out)), np.asarray(reference)), job.source.name
@@ -52,7 +53,7 @@ def test_run_jobs_masks_equal_rembg_remove(session, photos_512, tmp_path):
 
 def test_run_jobs_cut_outs_equal_rembg(session, photos_512, tmp_path):
     jobs = _jobs(photos_512[:2], tmp_path / "out")
-    remove_background.run_jobs(jobs, session, (255, 255, 255), workers=2, progress=False)
+    remove_background.run_jobs(jobs, [session], (255, 255, 255), workers=2, progress=False)
     for job in jobs:
         reference = remove(Image.open(job.source), session=session, bgcolor=(255, 255, 255, 255)).convert("RGB")
         assert np.array_equal(np.asarray(Image.open(job.image_out)), np.asarray(reference)), job.source.name
@@ -60,8 +61,8 @@ def test_run_jobs_cut_outs_equal_rembg(session, photos_512, tmp_path):
 
 def test_run_jobs_outputs_byte_identical(session, photos_512, tmp_path):
     first, second = _jobs(photos_512[:3], tmp_path / "a"), _jobs(photos_512[:3], tmp_path / "b")
-    remove_background.run_jobs(first, session, (0, 128, 255), workers=2, progress=False)
-    remove_background.run_jobs(second, session, (0, 128, 255), workers=1, progress=False)
+    remove_background.run_jobs(first, [session, session], (0, 128, 255), workers=2, progress=False)
+    remove_background.run_jobs(second, [session], (0, 128, 255), workers=1, progress=False)
     for a, b in zip(first, second):
         assert a.image_out.read_bytes() == b.image_out.read_bytes()
         assert a.mask_out.read_bytes() == b.mask_out.read_bytes()
@@ -92,6 +93,23 @@ def test_png_bytes_rejects_rgba():
 
 def test_auto_threads_within_usable_cores():
     assert 1 <= remove_background.auto_threads() <= remove_background.usable_cores()
+
+
+@pytest.mark.parametrize(
+    ("sessions", "threads", "images", "expected"),
+    [(3, 2, 10, (3, 2)), (3, 2, 1, (1, 2)), (4, 1, 2, (2, 1))],
+)
+def test_plan_sessions_explicit(sessions, threads, images, expected):
+    assert remove_background.plan_sessions(sessions, threads, images) == expected
+
+
+def test_plan_sessions_auto_one_thread_per_idle_core(monkeypatch):
+    monkeypatch.setattr(remove_background, "auto_threads", lambda: 4)
+    assert remove_background.plan_sessions(0, 0, 100) == (4, 1)
+    assert remove_background.plan_sessions(0, 0, 1) == (1, 4)
+    assert remove_background.plan_sessions(2, 0, 100) == (2, 2)
+    assert remove_background.plan_sessions(0, 2, 100) == (2, 2)
+    assert remove_background.plan_sessions(0, 8, 100) == (1, 8)
 
 
 def test_session_options_disable_spinning():

@@ -17,6 +17,7 @@ from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from queue import SimpleQueue
 
 import numpy as np
 from PIL import Image
@@ -94,6 +95,22 @@ def auto_threads() -> int:
     if idle is None:
         return cores
     return max(1, min(cores, round(idle)))
+
+
+def plan_sessions(sessions: int, threads: int, images: int) -> tuple[int, int]:
+    """Return how many sessions to run side by side and the intra-op threads of each; 0 picks for the machine.
+
+    Images run one per session, so several single-threaded sessions keep every core busy where one
+    multi-threaded session waits at each parallel step. On 2 idle cores, two 1-thread U²-Netp sessions
+    inferred 8.8 images/s and one 2-thread session 8.3.
+    """
+    if sessions and threads:
+        return min(sessions, images), threads
+    cores = auto_threads()
+    if threads:
+        return max(1, min(cores // threads, images)), threads
+    sessions = min(sessions or cores, images)
+    return sessions, max(1, cores // sessions)
 
 
 def session_options(threads: int = 0):
@@ -240,37 +257,56 @@ def _finish_and_write(job: Job, image: Image.Image, inferred, predictor: Predict
     _save_png(mask, job.mask_out)
 
 
-def run_jobs(jobs: list[Job], session, fill: tuple[int, int, int], workers: int, progress: bool = True) -> None:
-    """Run background removal over `jobs`.
+def run_jobs(jobs: list[Job], sessions: list, fill: tuple[int, int, int], workers: int, progress: bool = True) -> None:
+    """Run background removal over `jobs` with one or more rembg sessions of the same model.
 
-    The calling thread only runs inference; `workers` threads decode and normalise the next images
-    and post-process and write the previous ones meanwhile (numpy, Pillow and zlib release the GIL).
+    Each session infers one image at a time, on its own thread, so that several sessions infer
+    side by side. `workers` threads decode and normalise the next images and post-process and
+    write the previous ones meanwhile (onnxruntime, numpy, Pillow and zlib release the GIL).
     """
     if not jobs:
         return
-    predictor = Predictor(session)
-    ahead = max(2, workers)  # images prepared ahead of inference
+    predictors = [Predictor(session) for session in sessions]
+    idle: SimpleQueue[Predictor] = SimpleQueue()
+    for predictor in predictors:
+        idle.put(predictor)
+
+    def infer(prepared):
+        predictor = idle.get()  # the inference pool has one thread per predictor, so one is free
+        try:
+            return predictor.infer(prepared)
+        finally:
+            idle.put(predictor)
+
+    lanes = len(predictors)
+    ahead = max(2, workers) + lanes  # images decoded and normalised ahead of inference
     behind = max(2, 2 * workers)  # images waiting to be written, bounding memory
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="rembg-io") as pool:
-        pending: deque[tuple[Job, Future]] = deque()
+    with (
+        ThreadPoolExecutor(max_workers=workers, thread_name_prefix="rembg-io") as io_pool,
+        ThreadPoolExecutor(max_workers=lanes, thread_name_prefix="rembg-infer") as infer_pool,
+    ):
+        loading: deque[tuple[Job, Future]] = deque()
+        inferring: deque[tuple[Job, Image.Image, Future]] = deque()
         writes: deque[Future] = deque()
         queue = iter(jobs)
 
         def refill() -> None:
-            while len(pending) < ahead:
+            while len(loading) < ahead:
                 job = next(queue, None)
                 if job is None:
                     return
-                pending.append((job, pool.submit(_load_and_prepare, job, predictor)))
+                loading.append((job, io_pool.submit(_load_and_prepare, job, predictors[0])))
 
         refill()
         with tqdm(total=len(jobs), desc="rembg", unit="img", disable=not progress) as bar:
-            while pending:
-                job, loading = pending.popleft()
-                image, prepared = loading.result()
-                refill()
-                inferred = predictor.infer(prepared)
-                writes.append(pool.submit(_finish_and_write, job, image, inferred, predictor, fill))
+            while loading or inferring:
+                while loading and len(inferring) < lanes:
+                    job, loaded = loading.popleft()
+                    image, prepared = loaded.result()
+                    refill()
+                    inferring.append((job, image, infer_pool.submit(infer, prepared)))
+                job, image, inference = inferring.popleft()
+                writes.append(io_pool.submit(_finish_and_write, job, image, inference.result(), predictors[0], fill))
                 bar.update(1)
                 while len(writes) > behind or (writes and writes[0].done()):
                     writes.popleft().result()
@@ -343,6 +379,7 @@ def main(params: dict) -> None:
     fill = _parse_fill(get(params, "rembg.fill", list))
     workers = get(params, "rembg.workers", int, minimum=1)
     threads = get(params, "rembg.threads", int, 0, minimum=0)
+    session_count = get(params, "rembg.sessions", int, 0, minimum=0)
     root = layout.raw_root(dataset)
     rows = read_manifest()
 
@@ -362,8 +399,10 @@ def main(params: dict) -> None:
 
     started = time.perf_counter()
     if jobs:
-        session = new_session(model_name, threads)
-        run_jobs(jobs, session, fill, workers, progress=os.environ.get("FASHIONBG_PROGRESS", "1") != "0")
+        count, per_session = plan_sessions(session_count, threads, len(jobs))
+        _logger.debug("rembg: %d sessions of %d onnxruntime threads", count, per_session)
+        sessions = [new_session(model_name, per_session) for _ in range(count)]
+        run_jobs(jobs, sessions, fill, workers, progress=os.environ.get("FASHIONBG_PROGRESS", "1") != "0")
     elapsed = time.perf_counter() - started
     write_json(INDEX, index)
 
