@@ -1,4 +1,5 @@
 import json
+import os
 
 import numpy as np
 import pytest
@@ -88,9 +89,34 @@ def test_mask_iou_scored_against_ground_truth(workdir):
         truth = workdir / "data/raw/photos/masks" / relpath.replace(".jpg", ".png")
         truth.parent.mkdir(parents=True, exist_ok=True)
         Image.open(layout.rembg_mask_path(relpath)).point(lambda v: 255 if v >= 128 else 0).save(truth)
-    scores = remove_background.score_masks(prepare.read_manifest(), workdir / "data/raw/photos/masks")
-    assert scores["mask_iou_mean"] == 1.0
-    assert scores["mask_iou_images"] == len(written)
+    summary, scores = remove_background.score_masks(prepare.read_manifest(), workdir / "data/raw/photos/masks")
+    assert summary["mask_iou_mean"] == 1.0
+    assert summary["mask_iou_images"] == len(written)
+    assert all(score["iou"] == 1.0 for score in scores.values())
+
+
+def test_rerun_rescores_only_changed_masks(workdir, monkeypatch):
+    params = tiny_params(**{"data.dataset": "photos"})
+    first_image = next(iter(write_photo_crops(workdir / "data/raw/photos", per_class=2)))
+    truth = workdir / "data/raw/photos/masks" / first_image.replace(".jpg", ".png")
+    truth.parent.mkdir(parents=True, exist_ok=True)
+    Image.new("L", Image.open(workdir / "data/raw/photos" / first_image).size, 255).save(truth)
+    prepare.main(params)
+    remove_background.main(params)
+    first = json.loads((workdir / "metrics/rembg.json").read_text())
+
+    scored = []
+    original = remove_background.score_mask
+    monkeypatch.setattr(remove_background, "score_mask", lambda *a: scored.append(a[0]) or original(*a))
+    remove_background.main(params)  # nothing changed: every score is reused
+    assert scored == []
+    assert json.loads((workdir / "metrics/rembg.json").read_text())["mask_iou_mean"] == first["mask_iou_mean"]
+
+    Image.new("L", Image.open(truth).size, 0).save(truth)  # a new ground truth is scored again
+    os.utime(truth, ns=(1, 1))
+    remove_background.main(params)
+    assert scored == [first_image]
+    assert json.loads((workdir / "metrics/rembg.json").read_text())["mask_iou_mean"] == 0.0
 
 
 @pytest.mark.parametrize("fill", [[255, 255], [0, 0, 256], "white"])
