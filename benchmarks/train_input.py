@@ -2,7 +2,8 @@
 
 Usage: python benchmarks/train_input.py [--images-per-class 64] [--epochs 3] [--rounds 2] [--image-size 64]
 Both sides train the same timm model with the same batch size, optimiser, schedule, torch threads,
-epochs and per-epoch validation, then test once; each round runs every contender in turn.
+epochs and per-epoch validation, then test once; each round runs every contender in turn. A third
+run with no input pipeline at all (one batch reused) gives the compute bound that both approach.
 """
 
 from __future__ import annotations
@@ -90,6 +91,52 @@ def imagefolder_run(root: Path, rows: list[dict], config, workers: int) -> int:
     return seen
 
 
+def compute_bound_run(rows: list[dict], config) -> int:
+    """Train and test with no input pipeline at all: every step reuses one normalised batch in memory.
+
+    The same steps, model, optimiser, schedule, validation and test as the other runs, so its rate is
+    the most any input pipeline could reach.
+    """
+    import torch
+    import torch.nn.functional as F
+
+    from fashionbg.models import create_model
+    from fashionbg.train import seed_everything
+
+    seed_everything(config.seed)
+    model = create_model(config.model, len(CLASSES), config.init, config.light_vgg_head)
+    counts = {split: sum(row["split"] == split for row in rows) for split in ("train", "val", "test")}
+    inputs = torch.randn(config.batch_size, 3, config.image_size, config.image_size)
+    target = torch.arange(config.batch_size) % len(CLASSES)
+    steps = max(1, math.ceil(counts["train"] / config.batch_size))
+    optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+    scheduler = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=config.lr, total_steps=steps * config.epochs,
+                                                    pct_start=0.15)
+
+    def evaluate(count: int) -> None:
+        batch = torch.randn(2 * config.batch_size, 3, config.image_size, config.image_size)
+        with torch.inference_mode():
+            for start in range(0, count, len(batch)):
+                model(batch[: count - start])
+
+    seen = 0
+    for _ in range(config.epochs):
+        model.train()
+        for step in range(steps):
+            size = min(config.batch_size, counts["train"] - step * config.batch_size)
+            loss = F.cross_entropy(model(inputs[:size]), target[:size])
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            if scheduler.last_epoch + 1 < scheduler.total_steps:
+                scheduler.step()
+            seen += size
+        model.eval()
+        evaluate(counts["val"])
+    evaluate(counts["test"])
+    return seen
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--images-per-class", type=int, default=64, help="images per class, 4 classes (default 64)")
@@ -147,6 +194,8 @@ def main() -> None:
             torch.set_num_threads(threads)
             timer.time(f"ImageFolder + DataLoader(num_workers={workers})", per_run,
                        imagefolder_run, work / "folders", rows, config, workers)
+        torch.set_num_threads(threads)
+        timer.time("compute bound (one batch in memory, no input pipeline)", per_run, compute_bound_run, rows, config)
         print(f"  round {round_index + 1}: " + ", ".join(
             f"{name} {per_run / timer.seconds[name][-1]:.1f}/s" for name in timer.seconds), flush=True)
     for name in timer.seconds:
@@ -154,6 +203,9 @@ def main() -> None:
     ours = timer.rate("train stage (cached tensors)")
     best = max(timer.rate(name) for name in timer.seconds if name.startswith("ImageFolder"))
     print(f"RATIO train stage / fastest ImageFolder loop: {ours / best:.3f} (target >= 1.3)")
+    bound = timer.rate("compute bound (one batch in memory, no input pipeline)")
+    print(f"RATIO train stage / compute bound: {ours / bound:.3f} (1.0: input costs nothing)")
+    print(f"RATIO fastest ImageFolder loop / compute bound: {best / bound:.3f}")
     print_machine("after")
     shutil.rmtree(work, ignore_errors=True)
 
