@@ -94,8 +94,8 @@ def imagefolder_run(root: Path, rows: list[dict], config, workers: int) -> int:
 def compute_bound_run(rows: list[dict], config) -> int:
     """Train and test with no input pipeline at all: every step reuses one normalised batch in memory.
 
-    The same steps, model, optimiser, schedule, validation and test as the other runs, so its rate is
-    the most any input pipeline could reach.
+    It runs the same steps, model, optimiser, schedule, validation and test as the other runs, so its
+    rate is the most any input pipeline could reach.
     """
     import torch
     import torch.nn.functional as F

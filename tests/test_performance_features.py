@@ -103,7 +103,7 @@ def test_plan_sessions_explicit(sessions, threads, images, expected):
     assert remove_background.plan_sessions(sessions, threads, images) == expected
 
 
-def test_plan_sessions_auto_one_thread_per_idle_core(monkeypatch):
+def test_plan_sessions_auto(monkeypatch):
     monkeypatch.setattr(remove_background, "auto_threads", lambda: 4)
     assert remove_background.plan_sessions(0, 0, 100) == (4, 1)
     assert remove_background.plan_sessions(0, 0, 1) == (1, remove_background.usable_cores())

@@ -43,7 +43,7 @@ def test_paper_grid_expands_in_dvc(tmp_path):
     assert "compare" in stages
 
 
-def test_default_grid_expands_into_named_cells(tmp_path):
+def test_default_grid_expands_in_dvc(tmp_path):
     repo = make_dvc_repo(tmp_path / "demo", DEMO)
     stages = run_command(["dvc", "stage", "list", "--name-only"], repo).split()
     grid = sorted(name for name in stages if name.startswith("grid-"))
