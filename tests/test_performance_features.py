@@ -112,6 +112,13 @@ def test_plan_sessions_auto(monkeypatch):
     assert remove_background.plan_sessions(0, 8, 100) == (1, 8)
 
 
+def test_plan_sessions_auto_caps_sessions(monkeypatch):
+    monkeypatch.setattr(remove_background, "auto_threads", lambda: 32)
+    assert remove_background.plan_sessions(0, 0, 100) == (remove_background.MAX_AUTO_SESSIONS, 4)
+    assert remove_background.plan_sessions(0, 1, 100) == (remove_background.MAX_AUTO_SESSIONS, 1)
+    assert remove_background.plan_sessions(12, 0, 100) == (12, 2)
+
+
 def test_session_options_disable_spinning():
     options = remove_background.session_options(1)
     assert options.get_session_config_entry("session.intra_op.allow_spinning") == "0"

@@ -97,6 +97,11 @@ def auto_threads() -> int:
     return max(1, min(cores, round(idle)))
 
 
+# Each session holds its own copy of the model and its activations (U²-Net: about 0.2 GB of weights),
+# so the automatic choice stops here and gives each session more threads on larger machines.
+MAX_AUTO_SESSIONS = 8
+
+
 def plan_sessions(sessions: int, threads: int, images: int) -> tuple[int, int]:
     """Return how many sessions to run side by side and the intra-op threads of each; 0 picks for the machine.
 
@@ -110,8 +115,8 @@ def plan_sessions(sessions: int, threads: int, images: int) -> tuple[int, int]:
         return 1, usable_cores()  # sampling the idle cores (0.2 s) costs more than one image gains
     cores = auto_threads()
     if threads:
-        return max(1, min(cores // threads, images)), threads
-    sessions = min(sessions or cores, images)
+        return max(1, min(cores // threads, images, MAX_AUTO_SESSIONS)), threads
+    sessions = min(sessions or cores, images, sessions or MAX_AUTO_SESSIONS)
     return sessions, max(1, cores // sessions)
 
 
