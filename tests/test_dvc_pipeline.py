@@ -86,3 +86,12 @@ def test_editing_grid_model_reruns_only_its_cells(repo):
     output = run_command(["dvc", "repro"], repo)
     ran = {line.split("'")[1] for line in output.splitlines() if line.startswith("Running stage")}
     assert ran == {"grid-scratch@original-vgg11-none-0", "grid-scratch@rembg-vgg11-none-0", "compare"}
+
+
+def test_train_experiment_leaves_grid_up_to_date(repo):
+    # A new train image size adds a cache file; the grid cells depend only on their own files.
+    output = run_command(["dvc", "exp", "run", "-S", "train.image_size=40", "train"], repo)
+    assert "Running stage 'cache'" in output
+    assert "Running stage 'train'" in output
+    status = json.loads(run_command(["dvc", "status", "--json"], repo))
+    assert not [stage for stage in status if stage.startswith("grid-")], status
