@@ -136,6 +136,9 @@ def session_options(threads: int = 0):
     return options
 
 
+_PROVISIONED: set[Path] = set()  # model files checked by this process
+
+
 def new_session(model_name: str, threads: int = 0, options=None):
     """Create a rembg session; U²-Netp is provisioned offline first, other models download as rembg does.
 
@@ -144,8 +147,8 @@ def new_session(model_name: str, threads: int = 0, options=None):
     from rembg import new_session as rembg_new_session
 
     check_model_name(model_name)
-    if model_name == "u2netp":
-        assets.ensure_u2netp()
+    if model_name == "u2netp" and assets.rembg_model_path(model_name) not in _PROVISIONED:
+        _PROVISIONED.add(assets.ensure_u2netp())  # once per process, not once per session
 
     try:
         return rembg_new_session(model_name, sess_opts=options or session_options(threads))
