@@ -224,7 +224,7 @@ def setup_lines(params: dict) -> list[str]:
     lines.append(f"- Background removal: rembg `{rembg_model}`"
                  + (f" (the study: `{STUDY_REMBG_MODEL}`)." if rembg_model != STUDY_REMBG_MODEL else "."))
     backbone = get(params, "segment.instance.backbone", str)
-    weights = params.get("segment", {}).get("instance", {}).get("backbone_weights")
+    weights = get(params, "segment.instance.backbone_weights", (str, type(None)), None)
     lines.append(f"- Mask R-CNN: {backbone} backbone, " + ("ImageNet-initialised" if weights else "from scratch")
                  + (f" (the study: {STUDY_INSTANCE_BACKBONE}, ImageNet-initialised)."
                     if backbone != STUDY_INSTANCE_BACKBONE or not weights else "."))

@@ -120,8 +120,8 @@ def needed(params: dict) -> list[tuple[str, int]]:
     """Return the (variant, size) pairs that the train stage and the grid stages read."""
     pairs = {(get(params, "data.variant", str, choices=layout.VARIANTS), get(params, "train.image_size", int))}
     grid_size = get(params, "grid.train.image_size", int)
-    # Both blocks' variants are cached even when a block lists no models, so that editing a model list
-    # never reruns this stage.
+    # Every block's variants are cached even when the block lists no models, so that editing a model
+    # list never reruns this stage.
     for block in layout.GRID_BLOCKS:
         pairs.update((variant, grid_size) for variant in get(params, f"grid.{block}.variants", list, []))
     return sorted(pairs)
