@@ -108,3 +108,14 @@ def make_dvc_repo(root: Path, params: dict) -> Path:
     run_command(["git", "add", "-A"], root)
     run_command(["git", "commit", "-q", "-m", "Start pipeline"], root)
     return root
+
+
+@pytest.fixture(scope="session")
+def rembg_session():
+    """rembg's own U²-Netp session, created by the rembg package: the reference the stage must equal."""
+    import rembg
+
+    from fashionbg import assets
+
+    assets.ensure_u2netp()
+    return rembg.new_session("u2netp")

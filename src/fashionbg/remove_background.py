@@ -45,6 +45,8 @@ class Job:
 
 def check_model_name(model_name: str) -> None:
     """Raise ConfigError, with close matches, when rembg has no session called `model_name`."""
+    if model_name == "u2netp":
+        return  # provisioned offline; checking it would import rembg (see assets.rembg_base_session)
     from rembg.sessions import sessions
 
     if model_name not in sessions:
@@ -138,22 +140,22 @@ def session_options(threads: int = 0):
     return options
 
 
-_PROVISIONED: set[Path] = set()  # model files checked by this process
-
-
 def new_session(model_name: str, threads: int = 0, options=None):
     """Create a rembg session; U²-Netp is provisioned offline first, other models download as rembg does.
 
-    `options` (onnxruntime SessionOptions) replaces the stage's own `session_options(threads)`.
+    U²-Netp sessions are built on rembg's own `BaseSession` without importing the rembg package
+    (see assets.u2netp_session_class). `options` (onnxruntime SessionOptions) replaces the stage's
+    own `session_options(threads)`.
     """
+    check_model_name(model_name)
+    options = options or session_options(threads)
+    if model_name == "u2netp":
+        return assets.u2netp_session_class()(model_name, options)
+
     from rembg import new_session as rembg_new_session
 
-    check_model_name(model_name)
-    if model_name == "u2netp" and assets.rembg_model_path(model_name) not in _PROVISIONED:
-        _PROVISIONED.add(assets.ensure_u2netp())  # once per process, not once per session
-
     try:
-        return rembg_new_session(model_name, sess_opts=options or session_options(threads))
+        return rembg_new_session(model_name, sess_opts=options)
     except Exception as error:  # rembg raises whatever its downloader raises when offline
         raise AssetError(
             f"rembg model {model_name!r} could not be loaded ({type(error).__name__}: {error}); "
@@ -163,10 +165,14 @@ def new_session(model_name: str, threads: int = 0, options=None):
 
 
 def cut_out(image: Image.Image, mask: Image.Image, fill: tuple[int, int, int]) -> Image.Image:
-    """Composite `image` on `fill` through `mask` exactly as `rembg.remove(..., bgcolor=fill)` does."""
-    from rembg.bg import apply_background_color, naive_cutout
+    """Composite `image` on `fill` through `mask`, equal to `rembg.remove(..., bgcolor=fill)` without alpha.
 
-    return apply_background_color(naive_cutout(image, mask), (*fill, 255)).convert("RGB")
+    rembg cuts the image out onto transparent black through the mask, then composites that onto the
+    fill colour; these are the same two Pillow calls (rembg.bg imports its alpha-matting dependencies).
+    """
+    transparent = Image.new("RGBA", image.size, 0)
+    cutout = Image.composite(image, transparent, mask)
+    return Image.alpha_composite(Image.new("RGBA", image.size, (*fill, 255)), cutout).convert("RGB")
 
 
 # rembg sessions whose `predict` is: normalize to 320x320 with ImageNet mean/std, run, take output 0,
@@ -413,8 +419,8 @@ def score_masks(rows: list[dict], ground_truth_root: Path, reuse: dict[str, dict
 
 
 def main(params: dict) -> None:
-    # rembg imports pymatting, whose numba functions (alpha matting, which this stage never runs)
-    # load compiled code at import. Measured here: 0.9 s to import rembg, 0.5 s with the JIT off.
+    # Models other than U²-Netp import rembg, which imports pymatting, whose numba functions (alpha
+    # matting, which this stage never runs) load compiled code at import: 0.9 s here, 0.5 s with the JIT off.
     os.environ.setdefault("NUMBA_DISABLE_JIT", "1")
     dataset = get(params, "data.dataset", str)
     model_name = get(params, "rembg.model", str)
