@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -123,6 +124,57 @@ def test_session_options_disable_spinning():
     options = remove_background.session_options(1)
     assert options.get_session_config_entry("session.intra_op.allow_spinning") == "0"
     assert options.intra_op_num_threads == 1
+
+
+# prepare: a rerun decodes only new or changed images.
+
+
+def _prepare_counting_decodes(params, monkeypatch) -> list[str]:
+    decoded = []
+    real_load = prepare.load_rgb
+    monkeypatch.setattr(prepare, "load_rgb", lambda path: decoded.append(Path(path).name) or real_load(path))
+    prepare.main(params)
+    return decoded
+
+
+def test_prepare_rerun_decodes_only_new_and_changed_images(workdir, monkeypatch):
+    params = tiny_params(**{"data.dataset": "photos"})
+    written = write_photo_crops(workdir / "data/raw/photos", per_class=3)
+    assert len(_prepare_counting_decodes(params, monkeypatch)) == len(written)
+    first = prepare.read_manifest()
+
+    assert _prepare_counting_decodes(params, monkeypatch) == []
+    assert prepare.read_manifest() == first
+
+    photo("coffee").resize((96, 72)).save(workdir / "data/raw/photos/coffee/added.jpg")
+    photo("rocket").resize((80, 64)).save(workdir / "data/raw/photos/astronaut/astronaut_0.jpg")  # new content
+    assert sorted(_prepare_counting_decodes(params, monkeypatch)) == ["added.jpg", "astronaut_0.jpg"]
+    rows = {row["path"]: row for row in prepare.read_manifest()}
+    assert (rows["astronaut/astronaut_0.jpg"]["width"], rows["astronaut/astronaut_0.jpg"]["height"]) == ("80", "64")
+    assert "coffee/added.jpg" in rows
+
+
+def test_prepare_rerun_rejects_file_that_became_corrupt(workdir, monkeypatch):
+    params = tiny_params(**{"data.dataset": "photos", "data.on_bad_image": "skip"})
+    write_photo_crops(workdir / "data/raw/photos", per_class=3)
+    prepare.main(params)
+    target = workdir / "data/raw/photos/chelsea/chelsea_1.jpg"
+    target.write_bytes(target.read_bytes()[:200])  # truncated in place: same path, new content
+    assert _prepare_counting_decodes(params, monkeypatch) == ["chelsea_1.jpg"]
+    assert "chelsea/chelsea_1.jpg" not in {row["path"] for row in prepare.read_manifest()}
+    skipped = json.loads(prepare.SKIPPED_REPORT.read_text())["files"]
+    assert [entry["path"] for entry in skipped] == ["chelsea/chelsea_1.jpg"]
+
+
+def test_prepare_validates_everything_when_rules_changed(workdir, monkeypatch):
+    params = tiny_params(**{"data.dataset": "photos"})
+    written = write_photo_crops(workdir / "data/raw/photos", per_class=3)
+    prepare.main(params)
+    recorded = json.loads(prepare.VALIDATION.read_text())
+    assert recorded["rules"] == prepare.validation_rules()
+    recorded["rules"]["max_image_pixels"] = 1  # as if validated under another Pillow limit
+    prepare.VALIDATION.write_text(json.dumps(recorded))
+    assert len(_prepare_counting_decodes(params, monkeypatch)) == len(written)
 
 
 # The training image cache.

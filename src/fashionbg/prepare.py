@@ -1,7 +1,11 @@
 """prepare stage: validate every image of the selected dataset once and write the manifest both variants use.
 
 Writes data/prepared/manifest.csv (path, label, split, width, height, sha256), data/prepared/classes.json,
-metrics/prepare.json (counts) and metrics/skipped.json (each skipped file with its reason).
+data/prepared/validation.json (what the validation rules were), metrics/prepare.json (counts) and
+metrics/skipped.json (each skipped file with its reason).
+
+A rerun decodes only new or changed images: an image whose path and SHA-256 match a row of the
+previous manifest, validated under the same rules, keeps that row's size without being decoded again.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ _logger = logging.getLogger(__name__)
 
 MANIFEST_COLUMNS = ("path", "label", "split", "width", "height", "sha256")
 SKIPPED_REPORT = layout.METRICS / "skipped.json"
+VALIDATION = layout.PREPARED / "validation.json"
 LOGGED_SKIPS = 5  # skipped files named in the log; metrics/skipped.json lists them all
 
 
@@ -44,36 +49,71 @@ def read_classes(path: Path = layout.CLASSES) -> list[str]:
     return json.loads(path.read_text(encoding="utf-8"))["classes"]
 
 
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+def _sha256(path: Path) -> str | None:
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:  # missing or unreadable: load_rgb names the problem
+        return None
 
 
-def validate(root: Path, records: list[Record], on_bad_image: str) -> tuple[list[dict], list[dict]]:
-    """Decode each record's image; return manifest rows and skipped entries under the `on_bad_image` policy."""
+def validation_rules() -> dict:
+    """Describe what decides whether an image passes: the decoding code and Pillow's version and pixel limit."""
+    import PIL
+    from PIL import Image
+
+    from . import images
+
+    code = hashlib.sha256(Path(images.__file__).read_bytes()).hexdigest()
+    return {"images_py_sha256": code, "pillow": PIL.__version__, "max_image_pixels": Image.MAX_IMAGE_PIXELS}
+
+
+def previous_rows(rules: dict) -> dict[str, dict]:
+    """Return the previous manifest's rows by path, if they were validated under `rules`; else nothing."""
+    import json
+
+    try:
+        if json.loads(VALIDATION.read_text(encoding="utf-8")).get("rules") != rules:
+            return {}
+        return {row["path"]: row for row in read_manifest()}
+    except (OSError, ValueError, KeyError, DataError):  # first run, or files from an interrupted one
+        return {}
+
+
+def validate(root: Path, records: list[Record], on_bad_image: str,
+             known: dict[str, dict] | None = None) -> tuple[list[dict], list[dict], int]:
+    """Decode each record's image; return manifest rows, skipped entries and the number of images decoded.
+
+    `known` maps paths to rows of an earlier manifest: a record whose file still has that row's
+    SHA-256 keeps its size without being decoded again.
+    """
     rows: list[dict] = []
     skipped: list[dict] = []
+    decoded = 0
     progress = os.environ.get("FASHIONBG_PROGRESS", "1") != "0"
     for record in tqdm(records, desc="prepare: validating images", unit="img", leave=False, disable=not progress):
-        try:
-            image = load_rgb(root / record.path)
-        except BadImageError as error:
-            if on_bad_image == "fail":
-                raise BadImageError(
-                    error.path, f"{error.reason}; remove or fix the file, or set data.on_bad_image: skip"
-                ) from None
-            skipped.append({"path": record.path, "reason": error.reason})
-            continue
+        path = root / record.path
+        digest = _sha256(path)
+        earlier = (known or {}).get(record.path)
+        if digest is not None and earlier is not None and earlier.get("sha256") == digest:
+            width, height = int(earlier["width"]), int(earlier["height"])
+        else:
+            decoded += 1
+            try:
+                image = load_rgb(path)
+            except BadImageError as error:
+                if on_bad_image == "fail":
+                    raise BadImageError(
+                        error.path, f"{error.reason}; remove or fix the file, or set data.on_bad_image: skip"
+                    ) from None
+                skipped.append({"path": record.path, "reason": error.reason})
+                continue
+            width, height = image.width, image.height
+            digest = digest or _sha256(path)
         rows.append(
-            {
-                "path": record.path,
-                "label": record.label,
-                "split": record.split,
-                "width": image.width,
-                "height": image.height,
-                "sha256": _sha256(root / record.path),
-            }
+            {"path": record.path, "label": record.label, "split": record.split, "width": width, "height": height,
+             "sha256": digest}
         )
-    return rows, skipped
+    return rows, skipped, decoded
 
 
 def write_manifest(rows: list[dict], path: Path = layout.MANIFEST) -> None:
@@ -107,7 +147,8 @@ def main(params: dict) -> None:
             f"{location}: {first.reason}; fix the dataset, or set data.on_bad_image: skip "
             f"(problems in the dataset listing: {len(listing.problems)})"
         )
-    rows, skipped = validate(root, listing.records, on_bad_image)
+    rules = validation_rules()
+    rows, skipped, decoded = validate(root, listing.records, on_bad_image, previous_rows(rules))
     skipped = [{"path": p.path, "reason": p.reason} for p in listing.problems] + skipped
     if listing.format == "imagefolder":
         # Split only the images that passed validation, so that skipped files cannot take a class's
@@ -130,6 +171,7 @@ def main(params: dict) -> None:
         )
 
     write_manifest(rows)
+    write_json(VALIDATION, {"rules": rules})
     write_json(layout.CLASSES, {"dataset": dataset, "classes": classes})
     write_json(SKIPPED_REPORT, {"dataset": dataset, "count": len(skipped), "files": skipped})
     counts = Counter(row["split"] for row in rows)
@@ -138,7 +180,7 @@ def main(params: dict) -> None:
         {"images": len(rows), "classes": len(classes), "skipped": len(skipped), **{s: counts[s] for s in SPLITS}},
     )
     _logger.info(
-        "prepare: %d images in %d classes (train %d, val %d, test %d), %d skipped%s",
+        "prepare: %d images in %d classes (train %d, val %d, test %d), %d skipped%s; %d decoded, %d unchanged",
         len(rows), len(classes), counts["train"], counts["val"], counts["test"], len(skipped),
-        f" (listed in {SKIPPED_REPORT})" if skipped else "",
+        f" (listed in {SKIPPED_REPORT})" if skipped else "", decoded, len(listing.records) - decoded,
     )
