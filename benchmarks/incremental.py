@@ -1,7 +1,7 @@
 """Incremental cost of the rembg stage under `dvc repro`, and the cost of a no-op `dvc repro`.
 
 Usage:
-  python benchmarks/incremental.py [--images 200]      # full run, +1 image, no-op, in a fresh repo
+  python benchmarks/incremental.py [--images 200] [--repeats 3]  # full run, reruns adding 1 image each, no-op
   python benchmarks/incremental.py --pipeline-dir DIR  # no-op `dvc repro` / `dvc status` of an up-to-date repo,
                                                        # with a cProfile of one no-op repro in DIR/.. (repro.prof)
 """
@@ -95,6 +95,14 @@ def incremental(images: int, repeats: int) -> None:
           f"({prepare_log.strip().rsplit(';', 1)[-1].strip()}), `python -m fashionbg rembg` {rembg_s:.2f} s "
           f"(processed {json.loads((root / 'metrics/rembg.json').read_text())['processed']})")
     print(f"  dvc's own part of the rerun (rerun minus both commands): {rerun_s - prepare_s - rembg_s:.2f} s")
+    # The same two commands from scratch, without dvc: the stages' own incremental cost.
+    shutil.rmtree(root / "data/prepared")
+    shutil.rmtree(root / "data/rembg")
+    prepare_full_s, _ = run([sys.executable, "-m", "fashionbg", "prepare"], root)
+    rembg_full_s, _ = run([sys.executable, "-m", "fashionbg", "rembg"], root)
+    print(f"  the two commands from scratch: prepare {prepare_full_s:.2f} s, rembg {rembg_full_s:.2f} s")
+    print(f"RATIO commands alone, 1 added image / from scratch: "
+          f"{(prepare_s + rembg_s) / (prepare_full_s + rembg_full_s):.3f} (rembg alone: {rembg_s / rembg_full_s:.3f})")
     elapsed, _ = run([sys.executable, "-c", "import rembg"], root)
     print(f"  `python -c 'import rembg'` (the stage no longer imports it for U²-Netp): {elapsed:.2f} s")
     shutil.rmtree(work, ignore_errors=True)
