@@ -16,7 +16,7 @@ import pytest
 from PIL import Image
 
 from concurrent_commands import finish_command, start_command
-from conftest import make_dvc_repo, tiny_params, write_fashionstyle14, write_photo_crops
+from conftest import make_dvc_repo, photo, tiny_params, write_fashionstyle14, write_photo_crops
 from fashionbg import layout, prepare
 from fashionbg.errors import BadImageError, DataError
 from fashionbg.images import load_rgb
@@ -514,6 +514,19 @@ def test_csv_header_hint_for_unknown_header(workdir):
     (root / "val.csv").write_text(text.replace("path,label", "image,style", 1))
     with pytest.raises(DataError, match=r"val\.csv:1: label 'style'.*header row must name the columns path and label"):
         prepare.main(mixed_params("fail"))
+
+
+def test_image_in_no_split_csv_is_counted_and_named(workdir, caplog):
+    root = workdir / "data/raw" / DATASET
+    written = write_fashionstyle14(root, per_class=3)
+    photo("coffee").resize((96, 72)).save(root / "coffee/not_in_any_csv.jpg")
+    (root / "masks").mkdir()
+    photo("coffee").resize((96, 72)).save(root / "masks/ground_truth.png")  # outside the class folders
+    with caplog.at_level("WARNING", logger="fashionbg.prepare"):
+        prepare.main(mixed_params("fail"))
+    assert sorted(manifest_paths()) == sorted(written)
+    assert json.loads((layout.METRICS / "prepare.json").read_text())["unlisted"] == 1
+    assert any("1 image files" in message and "coffee/not_in_any_csv.jpg" in message for message in caplog.messages)
 
 
 # ----------------------------------------------------------------------------------------------

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import csv
 import posixpath
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -38,6 +38,9 @@ class Listing:
     records: list[Record]
     problems: list[Problem]
     format: str  # fashionstyle14 | imagefolder
+    # Image files in the class folders that no split CSV lists (FashionStyle14 layout): not part of
+    # the dataset, but counted so that prepare can report them.
+    unlisted: list[str] = field(default_factory=list)
 
 
 def display_path(path: str) -> str:
@@ -111,6 +114,7 @@ def read_fashionstyle14(root: Path) -> Listing:
     records: list[Record] = []
     problems: list[Problem] = []
     first_row: dict[str, str] = {}  # path -> where it was first listed
+    mentioned: set[str] = set()  # every path a CSV row names, usable or not
     for split in SPLITS:
         csv_path = root / f"{split}.csv"
         for number, listed, label in _csv_rows(csv_path):
@@ -143,7 +147,15 @@ def read_fashionstyle14(root: Path) -> Listing:
             else:
                 first_row[relpath] = where
                 records.append(Record(relpath, label, split))
-    return Listing(classes, records, problems, "fashionstyle14")
+            if relpath is not None:
+                mentioned.add(relpath)
+    unlisted = [
+        file.relative_to(root).as_posix()
+        for folder in _class_folders(root)
+        for file in sorted((root / folder).rglob("*"))
+        if file.is_file() and is_image_name(file) and file.relative_to(root).as_posix() not in mentioned
+    ]
+    return Listing(classes, records, problems, "fashionstyle14", unlisted)
 
 
 def stratified_split(labels: list[str], fractions: dict[str, float], seed: int) -> list[str]:

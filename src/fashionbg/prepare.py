@@ -1,8 +1,8 @@
 """prepare stage: validate every image of the selected dataset once and write the manifest both variants use.
 
 Writes data/prepared/manifest.csv (path, label, split, width, height, sha256), data/prepared/classes.json,
-data/prepared/validation.json (what the validation rules were), metrics/prepare.json (counts) and
-metrics/skipped.json (each skipped file with its reason).
+data/prepared/validation.json (what the validation rules were), metrics/prepare.json (counts, with
+the image files that no split CSV lists) and metrics/skipped.json (each skipped file with its reason).
 
 A rerun decodes only new or changed images: an image whose path and SHA-256 match a row of the
 previous manifest, validated under the same rules, keeps that row's size without being decoded again.
@@ -157,6 +157,11 @@ def main(params: dict) -> None:
             row["split"] = split
 
     _log_skipped(skipped)
+    if listing.unlisted:
+        _logger.warning(
+            "prepare: %d image files in %s are in no split CSV (train.csv, val.csv, test.csv) and are not used, "
+            "for example %s; add a row for each to use it", len(listing.unlisted), root, listing.unlisted[0],
+        )
     used = {row["label"] for row in rows}
     classes = [name for name in listing.classes if name in used]
     for name in listing.classes:
@@ -177,7 +182,8 @@ def main(params: dict) -> None:
     counts = Counter(row["split"] for row in rows)
     write_json(
         layout.METRICS / "prepare.json",
-        {"images": len(rows), "classes": len(classes), "skipped": len(skipped), **{s: counts[s] for s in SPLITS}},
+        {"images": len(rows), "classes": len(classes), "skipped": len(skipped), "unlisted": len(listing.unlisted),
+         **{s: counts[s] for s in SPLITS}},
     )
     _logger.info(
         "prepare: %d images in %d classes (train %d, val %d, test %d), %d skipped%s; %d decoded, %d unchanged",
