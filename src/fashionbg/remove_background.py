@@ -476,7 +476,8 @@ def main(params: dict) -> None:
     write_json(INDEX, index)
     write_json(layout.METRICS / "rembg.json", summary)
     iou = f", mask IoU {summary['mask_iou_mean']:.3f}" if "mask_iou_mean" in summary else ""
+    speed = f", {rate:.2f} images/s" if jobs else ""
     _logger.info(
-        "rembg (%s): %d images, %d processed, %d reused, %d stale outputs removed, %.2f images/s%s",
-        model_name, len(rows), len(jobs), len(rows) - len(jobs), removed, rate, iou,
+        "rembg (%s): %d images, %d processed, %d reused, %d stale outputs removed%s%s",
+        model_name, len(rows), len(jobs), len(rows) - len(jobs), removed, speed, iou,
     )
