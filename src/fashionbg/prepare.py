@@ -13,15 +13,18 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import json
 import logging
 import os
 import posixpath
 from collections import Counter
 from pathlib import Path
 
+import PIL
+from PIL import Image
 from tqdm import tqdm
 
-from . import layout
+from . import images, layout
 from .datasets import SPLITS, Record, read_dataset, stratified_split
 from .errors import BadImageError, DataError
 from .fileio import write_json, write_text
@@ -44,44 +47,35 @@ def read_manifest(path: Path = layout.MANIFEST) -> list[dict]:
 
 
 def read_classes(path: Path = layout.CLASSES) -> list[str]:
-    import json
-
     return json.loads(path.read_text(encoding="utf-8"))["classes"]
 
 
 def _sha256(path: Path) -> str | None:
     try:
         return hashlib.sha256(path.read_bytes()).hexdigest()
-    except OSError:  # missing or unreadable: load_rgb names the problem
+    except OSError:  # a missing or unreadable file, which load_rgb then reports by name
         return None
 
 
 def validation_rules() -> dict:
     """Describe what decides whether an image passes: the decoding code and Pillow's version and pixel limit."""
-    import PIL
-    from PIL import Image
-
-    from . import images
-
     code = hashlib.sha256(Path(images.__file__).read_bytes()).hexdigest()
     return {"images_py_sha256": code, "pillow": PIL.__version__, "max_image_pixels": Image.MAX_IMAGE_PIXELS}
 
 
 def previous_rows(rules: dict) -> dict[str, dict]:
-    """Return the previous manifest's rows by path, if they were validated under `rules`; else nothing."""
-    import json
-
+    """Return the previous manifest's rows by path, or nothing unless they were validated under `rules`."""
     try:
         if json.loads(VALIDATION.read_text(encoding="utf-8")).get("rules") != rules:
             return {}
         return {row["path"]: row for row in read_manifest()}
-    except (OSError, ValueError, KeyError, DataError):  # first run, or files from an interrupted one
+    except (OSError, ValueError, KeyError, DataError):  # no earlier run, or one interrupted while writing
         return {}
 
 
 def validate(root: Path, records: list[Record], on_bad_image: str,
              known: dict[str, dict] | None = None) -> tuple[list[dict], list[dict], int]:
-    """Decode each record's image; return manifest rows, skipped entries and the number of images decoded.
+    """Validate each record's image and return manifest rows, skipped entries and the number of images decoded.
 
     `known` maps paths to rows of an earlier manifest: a record whose file still has that row's
     SHA-256 keeps its size without being decoded again.
@@ -159,8 +153,8 @@ def main(params: dict) -> None:
     _log_skipped(skipped)
     if listing.unlisted:
         _logger.warning(
-            "prepare: %d image files in %s are in no split CSV (train.csv, val.csv, test.csv) and are not used, "
-            "for example %s; add a row for each to use it", len(listing.unlisted), root, listing.unlisted[0],
+            "prepare: %d image files in %s are not listed in train.csv, val.csv or test.csv and are not used "
+            "(for example %s). Add a CSV row for each image to use it.", len(listing.unlisted), root, listing.unlisted[0],
         )
     used = {row["label"] for row in rows}
     classes = [name for name in listing.classes if name in used]
