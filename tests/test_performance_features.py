@@ -137,7 +137,7 @@ def _prepare_counting_decodes(params, monkeypatch) -> list[str]:
     return decoded
 
 
-def test_prepare_rerun_decodes_only_new_and_changed_images(workdir, monkeypatch):
+def test_prepare_rerun_decodes_changed_images(workdir, monkeypatch):
     params = tiny_params(**{"data.dataset": "photos"})
     written = write_photo_crops(workdir / "data/raw/photos", per_class=3)
     assert len(_prepare_counting_decodes(params, monkeypatch)) == len(written)
@@ -154,7 +154,7 @@ def test_prepare_rerun_decodes_only_new_and_changed_images(workdir, monkeypatch)
     assert "coffee/added.jpg" in rows
 
 
-def test_prepare_rerun_rejects_file_that_became_corrupt(workdir, monkeypatch):
+def test_prepare_rerun_rejects_corrupted_file(workdir, monkeypatch):
     params = tiny_params(**{"data.dataset": "photos", "data.on_bad_image": "skip"})
     write_photo_crops(workdir / "data/raw/photos", per_class=3)
     prepare.main(params)
@@ -166,7 +166,7 @@ def test_prepare_rerun_rejects_file_that_became_corrupt(workdir, monkeypatch):
     assert [entry["path"] for entry in skipped] == ["chelsea/chelsea_1.jpg"]
 
 
-def test_prepare_validates_everything_when_rules_changed(workdir, monkeypatch):
+def test_prepare_new_rules_decode_all(workdir, monkeypatch):
     params = tiny_params(**{"data.dataset": "photos"})
     written = write_photo_crops(workdir / "data/raw/photos", per_class=3)
     prepare.main(params)

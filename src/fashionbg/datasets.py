@@ -38,8 +38,8 @@ class Listing:
     records: list[Record]
     problems: list[Problem]
     format: str  # fashionstyle14 | imagefolder
-    # Image files in the class folders that no split CSV lists (FashionStyle14 layout): not part of
-    # the dataset, but counted so that prepare can report them.
+    # Image files in the class folders that no split CSV lists (FashionStyle14 layout). They are not
+    # part of the dataset, but prepare reports how many there are.
     unlisted: list[str] = field(default_factory=list)
 
 
